@@ -1,0 +1,68 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/saltmail/saltmail/filter"
+	"github.com/saltmail/saltmail/report"
+	"github.com/spf13/cobra"
+)
+
+// CheckOptions are the inputs of `saltmail check`.
+type CheckOptions struct {
+	IO      *Factory
+	Files   []string
+	Output  string // text or json
+	Verbose bool
+	Filter  filter.Options
+}
+
+// NewCmdCheck builds `saltmail check`. runF replaces the run function in
+// tests of flag parsing.
+func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f, Filter: filter.DefaultOptions()}
+	c := &cobra.Command{
+		Use:   "check [FILE...]",
+		Short: "Print a monitoring-plugin verdict on Salt job returns",
+		Long: `check reads Salt job returns (FILEs, or stdin when there is none or a
+FILE is -) and prints one Nagios/Icinga-style line.
+
+Exit status: 0 OK (nothing failed or changed), 1 WARNING (changes or
+pending states only), 2 CRITICAL (a failed state or a minion in error),
+3 UNKNOWN (input unreadable).`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Files = args
+			if opts.Output != "text" && opts.Output != "json" {
+				return fmt.Errorf("--output must be text or json, not %q", opts.Output)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runCheck(opts)
+		},
+	}
+	c.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text (one line) or json (the whole verdict)")
+	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
+	addFilterFlags(c.Flags(), &opts.Filter)
+	return c
+}
+
+func runCheck(opts *CheckOptions) error {
+	v, err := readInputs(opts.IO, opts.Files, opts.Filter)
+	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(v); encErr != nil {
+			return &exitError{code: 3, err: fmt.Errorf("write verdict: %w", encErr)}
+		}
+	} else {
+		fmt.Fprintln(opts.IO.Stdout, report.CheckLine(v))
+	}
+	if err != nil {
+		return &exitError{code: 3, err: err}
+	}
+	return &exitError{code: int(v.Status)}
+}

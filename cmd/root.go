@@ -1,0 +1,87 @@
+// Package cmd is saltmail's command line: flags, configuration and
+// wiring, and the mapping of errors to exit codes. It holds no logic of
+// its own; filter decides, report renders, delivery sends.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Factory carries what commands take from the outside world, so tests
+// can hand them buffers instead.
+type Factory struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// exitError carries an exit code out of a command. Its message, if any,
+// has been printed already.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// Run runs saltmail with args (without the program name) and returns
+// its exit status.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f := &Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "saltmail: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// Flag and argument errors: usage.
+	fmt.Fprintf(stderr, "saltmail: %v\n", err)
+	return usageExit(root, args)
+}
+
+// usageExit is 3 (UNKNOWN) for check, which keeps the monitoring-plugin
+// codes, and 2 for every other command.
+func usageExit(root *cobra.Command, args []string) int {
+	if c, _, err := root.Find(args); err == nil && c.Name() == "check" {
+		return 3
+	}
+	return 2
+}
+
+// NewCmdRoot builds the saltmail command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "saltmail",
+		Short: "Mail Salt admins when a state run failed or changed something",
+		Long: `saltmail reads Salt job returns as JSON (salt --out=json, salt-call,
+reactor events, salt-run jobs.lookup_jid, orchestration output) and
+reports failed, changed and pending states. It is silent when nothing
+happened.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(NewCmdCheck(f, nil))
+	return root
+}

@@ -1,0 +1,36 @@
+package filter
+
+// Options say where to find a state's fields and which job functions are
+// state runs. The zero value is not useful: start from DefaultOptions.
+type Options struct {
+	// ResultPath, ChangesPath and CommentPath are gjson paths into a
+	// state entry, for stores that wrap the fields differently.
+	ResultPath  string
+	ChangesPath string
+	CommentPath string
+	// StateFuns lists the job functions whose returns are state runs.
+	// Events of any other function are ignored.
+	StateFuns []string
+}
+
+// DefaultStateFuns are Salt's state-run functions: those of the state
+// execution module that return state results, and the orchestration
+// runner (also as the runner event names it).
+var defaultStateFuns = []string{
+	"state.apply", "state.highstate", "state.sls", "state.single",
+	"state.top", "state.sls_id", "state.low", "state.high", "state.pkg",
+	"state.template", "state.template_str", "state.test", "state.request",
+	"state.run_request", "state.orchestrate", "state.orch",
+	"runner.state.orchestrate", "runner.state.orch",
+}
+
+// DefaultOptions returns the paths Salt itself uses and its state-run
+// functions.
+func DefaultOptions() Options {
+	return Options{
+		ResultPath:  "result",
+		ChangesPath: "changes",
+		CommentPath: "comment",
+		StateFuns:   append([]string(nil), defaultStateFuns...),
+	}
+}

@@ -1,0 +1,193 @@
+package filter
+
+import "encoding/json"
+
+// Outcome is what one state did. Each state gets exactly one.
+type Outcome int
+
+const (
+	Succeeded Outcome = iota // result true, no changes
+	Changed                  // result true with non-empty changes
+	Pending                  // result null: a test=True run would change it
+	Failed                   // result false (or not a boolean)
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Changed:
+		return "changed"
+	case Pending:
+		return "pending"
+	case Failed:
+		return "failed"
+	}
+	return "succeeded"
+}
+
+// MarshalText writes the outcome by name in JSON output.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// Status is the monitoring-plugin verdict of a minion or a whole input.
+type Status int
+
+const (
+	OK       Status = iota // nothing failed, changed or pending
+	Warning                // changes or pending states only
+	Critical               // a failed state or a minion in error
+	Unknown                // the input could not be read
+)
+
+func (s Status) String() string {
+	return [...]string{"ok", "warning", "critical", "unknown"}[s]
+}
+
+// MarshalText writes the status by name in JSON output.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ErrorKind says why a minion is in error.
+type ErrorKind int
+
+const (
+	NoError     ErrorKind = iota
+	NoReturn              // the minion did not answer
+	ReturnError           // a string or a list of strings instead of states
+	JobError              // the job failed (retcode, success) with no failed state
+)
+
+// State is one failed, changed or pending state of a minion.
+type State struct {
+	Key        string          `json:"key"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Function   string          `json:"function"`
+	SLS        string          `json:"sls"`
+	Outcome    Outcome         `json:"outcome"`
+	Result     json.RawMessage `json:"result"`
+	Comment    string          `json:"comment"`
+	Changes    json.RawMessage `json:"changes"`
+	RunNum     int             `json:"run_num"`
+	DurationMS float64         `json:"duration_ms"`
+	Started    string          `json:"started"`
+	// Warnings are the state's own `warnings` list, if any.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Counts are state counts. Orchestration steps count as the master's
+// states.
+type Counts struct {
+	States  int `json:"states"`
+	Failed  int `json:"failed"`
+	Changed int `json:"changed"`
+	Pending int `json:"pending"`
+}
+
+func (c *Counts) add(o Counts) {
+	c.States += o.States
+	c.Failed += o.Failed
+	c.Changed += o.Changed
+	c.Pending += o.Pending
+}
+
+// Minion is the verdict on one minion's return. In JSON its count of
+// states is "states_run", since "states" lists the reported ones.
+type Minion struct {
+	Minion string `json:"minion"`
+	JID    string `json:"jid,omitempty"`
+	Fun    string `json:"fun,omitempty"`
+	Status Status `json:"status"`
+	Counts `json:"-"`
+	// Error is the minion-level error text (render errors, "did not
+	// return", a failed job without failed states).
+	Error     string    `json:"error,omitempty"`
+	ErrorKind ErrorKind `json:"-"`
+	// States holds the failed, changed and pending states in run order.
+	States []State `json:"states"`
+	// RunTimeMS is the sum of all states' durations, as Salt's summary
+	// shows it.
+	RunTimeMS float64 `json:"run_time_ms"`
+	// WithChanges counts states with non-empty changes whatever their
+	// result, and Warned those with a warnings list: Salt's summary
+	// shows both.
+	WithChanges int `json:"-"`
+	Warned      int `json:"-"`
+}
+
+// Verdict is the result of reading one or more inputs.
+type Verdict struct {
+	Status Status `json:"status"`
+	// Minions counts the minions with a state return or an error.
+	Minions int `json:"minions"`
+	Counts
+	Errors int `json:"errors"`
+	// Results holds one entry per minion return, in input order.
+	Results []Minion `json:"results"`
+	// Input is the reason the input could not be read, if it could not.
+	Input string `json:"input_error,omitempty"`
+	// Warnings name the text lines that were skipped.
+	Warnings []string `json:"-"`
+	// Notes say which returns were ignored, and why.
+	Notes []string `json:"-"`
+	// Dropped counts the warnings and notes beyond the kept ones.
+	Dropped int `json:"-"`
+}
+
+// maxNotes bounds the notes a verdict keeps, so a stream of a million
+// text lines cannot grow it without end.
+const maxNotes = 100
+
+func (v *Verdict) note(s string) { v.keep(&v.Notes, s) }
+
+func (v *Verdict) warn(s string) { v.keep(&v.Warnings, s) }
+
+func (v *Verdict) keep(list *[]string, s string) {
+	if len(*list) >= maxNotes {
+		v.Dropped++
+		return
+	}
+	*list = append(*list, s)
+}
+
+func (v *Verdict) add(m Minion) {
+	m.Status = OK
+	switch {
+	case m.Failed > 0 || m.ErrorKind != NoError:
+		m.Status = Critical
+	case m.Changed > 0 || m.Pending > 0:
+		m.Status = Warning
+	}
+	if m.States == nil {
+		m.States = []State{}
+	}
+	v.Results = append(v.Results, m)
+	v.Minions++
+	v.Counts.add(m.Counts)
+	if m.ErrorKind != NoError {
+		v.Errors++
+	}
+	if m.Status > v.Status {
+		v.Status = m.Status
+	}
+}
+
+// ErrorCount returns how many minions are in error of the given kind.
+func (v *Verdict) ErrorCount(k ErrorKind) int {
+	n := 0
+	for i := range v.Results {
+		if v.Results[i].ErrorKind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// MarshalJSON writes a minion with its counts beside its fields.
+func (m Minion) MarshalJSON() ([]byte, error) {
+	type plain Minion // no methods: no recursion
+	return json.Marshal(struct {
+		plain
+		StatesRun int `json:"states_run"`
+		Failed    int `json:"failed"`
+		Changed   int `json:"changed"`
+		Pending   int `json:"pending"`
+	}{plain(m), m.Counts.States, m.Failed, m.Changed, m.Pending})
+}

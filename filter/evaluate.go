@@ -316,13 +316,14 @@ func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
 		strs := false
 		r.ForEach(func(_, v gjson.Result) bool {
 			strs = strs || v.Type == gjson.String
-			lines = append(lines, text(v))
+			lines = append(lines, strings.Clone(text(v)))
 			return true
 		})
 		if !strs {
 			break
 		}
 		m.Error = strings.Join(lines, "\n")
+		m.ErrorList = lines
 		m.ErrorKind = ReturnError
 		return m, true
 	case r.IsObject():

@@ -100,6 +100,9 @@ type Minion struct {
 	// return", a failed job without failed states).
 	Error     string    `json:"error,omitempty"`
 	ErrorKind ErrorKind `json:"-"`
+	// ErrorList holds the strings when the return was a list of them
+	// (render errors), nil otherwise.
+	ErrorList []string `json:"-"`
 	// States holds the failed, changed and pending states in run order.
 	States []State `json:"states"`
 	// RunTimeMS is the sum of all states' durations, as Salt's summary

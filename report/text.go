@@ -1,0 +1,177 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/saltmail/saltmail/filter"
+	"github.com/tidwall/gjson"
+)
+
+// hostBlock writes one minion as Salt's highstate outputter prints it
+// with state_output: changes and state_verbose: False (no colour): the
+// minion id line, a block per failed, changed or pending state, and the
+// Summary. A string return is shown as the nested outputter shows it,
+// a list of strings under "Data failed to compile:".
+func hostBlock(b *strings.Builder, m *filter.Minion, cut *cutter) {
+	b.WriteString(stripEsc(m.Minion) + ":\n")
+	switch m.ErrorKind {
+	case filter.NoReturn, filter.ReturnError:
+		if m.Counts.States == 0 && len(m.States) == 0 {
+			errorLines(b, m)
+			return
+		}
+	}
+	for i := range m.States {
+		stateBlock(b, &m.States[i], cut)
+	}
+	if m.ErrorKind == filter.JobError {
+		line(b, 4, m.Error)
+	}
+	summary(b, m)
+}
+
+// errorLines writes a minion-level error: Salt shows a string return
+// through its nested outputter (every line indented 4) and a list of
+// strings through the highstate outputter's "Data failed to compile:".
+func errorLines(b *strings.Builder, m *filter.Minion) {
+	if m.ErrorList == nil {
+		for _, l := range splitLines(m.Error) {
+			line(b, 4, stripEsc(l))
+		}
+		return
+	}
+	b.WriteString("    Data failed to compile:\n")
+	for _, e := range m.ErrorList {
+		b.WriteString("----------\n    " + stripEsc(e) + "\n")
+	}
+}
+
+// stateBlock writes one state as the highstate outputter's full form,
+// cut to the per-state budget.
+func stateBlock(out *strings.Builder, s *filter.State, cut *cutter) {
+	b := &strings.Builder{}
+	b.WriteString("----------\n")
+	line(b, 10, "ID: "+stripEsc(s.ID))
+	line(b, 4, "Function: "+stripEsc(s.Function))
+	if s.Name != s.ID {
+		line(b, 8, "Name: "+stripEsc(s.Name))
+	}
+	line(b, 6, "Result: "+pyResult(s.Result))
+	line(b, 5, "Comment: "+stripEsc(strings.ReplaceAll(strings.TrimSpace(s.Comment), "\n", "\n"+strings.Repeat(" ", 14))))
+	if s.Started != "" {
+		line(b, 5, "Started: "+stripEsc(s.Started))
+		line(b, 4, "Duration: "+pyFloat(s.DurationMS)+" ms")
+	}
+	b.WriteString("     Changes:   \n")
+	ch := gjson.ParseBytes(s.Changes)
+	if pyTruthy(ch) {
+		if ch.Get("out").String() == "highstate" && ch.Get("ret").IsObject() {
+			// An orchestration step: its minions are reported below, each
+			// under its own id, instead of nested here.
+			var ids []string
+			ch.Get("ret").ForEach(func(k, _ gjson.Result) bool {
+				ids = append(ids, k.String())
+				return true
+			})
+			line(b, 14, "(state runs on "+stripEsc(strings.Join(ids, ", "))+": reported below under each minion)")
+		} else {
+			nested(b, ch, 14, "")
+		}
+	}
+	if len(s.Warnings) > 0 {
+		b.WriteString("    Warnings: " + strings.TrimLeft(wrap(strings.Join(s.Warnings, "\n"), 80, 14), " ") + "\n")
+	}
+	out.WriteString(cut.apply(b.String()))
+}
+
+// pyTruthy is Python's truth of a decoded JSON value: Salt shows a
+// state's changes when they are truthy.
+func pyTruthy(r gjson.Result) bool {
+	switch r.Type {
+	case gjson.String:
+		return r.Str != ""
+	case gjson.JSON:
+		any := false
+		r.ForEach(func(_, _ gjson.Result) bool {
+			any = true
+			return false
+		})
+		return any
+	case gjson.Number:
+		return r.Num != 0
+	case gjson.True:
+		return true
+	}
+	return false
+}
+
+func pyResult(raw []byte) string {
+	r := gjson.ParseBytes(raw)
+	switch r.Type {
+	case gjson.True, gjson.False, gjson.Null:
+		return pyConst(r)
+	case gjson.String:
+		return stripEsc(r.Str)
+	}
+	return r.Raw
+}
+
+// summary writes Salt's "Summary for <minion>" block.
+func summary(b *strings.Builder, m *filter.Minion) {
+	succeeded := m.Counts.States - m.Failed
+	// Salt sizes the block by its longest label ("Succeeded") and the
+	// longest of the counts it has seen (true, false, null, warnings).
+	countLen := 0
+	for _, c := range []int{succeeded - m.Pending, m.Failed, m.Pending, m.Warned} {
+		if c > 0 {
+			countLen = max(countLen, len(strconv.Itoa(c)))
+		}
+	}
+	width := len("Succeeded") + countLen + 2
+	dashes := strings.Repeat("-", width)
+	fmt.Fprintf(b, "\nSummary for %s\n%s\n", stripEsc(m.Minion), dashes)
+	var stats []string
+	if m.Pending > 0 {
+		stats = append(stats, fmt.Sprintf("unchanged=%d", m.Pending))
+	}
+	if m.WithChanges > 0 {
+		stats = append(stats, fmt.Sprintf("changed=%d", m.WithChanges))
+	}
+	extra := ""
+	if len(stats) > 0 {
+		extra = " (" + strings.Join(stats, ", ") + ")"
+	}
+	fmt.Fprintf(b, "Succeeded: %*d%s\n", width-len("Succeeded: "), succeeded, extra)
+	fmt.Fprintf(b, "Failed: %*d\n", width-len("Failed: "), m.Failed)
+	if m.Warned > 0 {
+		fmt.Fprintf(b, "Warnings: %*d\n", width-len("Warnings: "), m.Warned)
+	}
+	fmt.Fprintf(b, "%s\nTotal states run: %*d\n", dashes, width-7, m.Counts.States)
+	rt, unit := m.RunTimeMS, "ms"
+	if rt > 999 {
+		rt, unit = rt/1000, "s"
+	}
+	fmt.Fprintf(b, "Total run time: %*s %s\n", width-5, strconv.FormatFloat(rt, 'f', 3, 64), unit)
+}
+
+// wrap fills text like Python's textwrap.fill with an indent on every
+// line, as Salt does for a state's warnings.
+func wrap(text string, width, indent int) string {
+	pad := strings.Repeat(" ", indent)
+	var lines []string
+	cur := pad
+	for _, w := range strings.Fields(text) {
+		if cur != pad && len(cur)+1+len(w) > width {
+			lines = append(lines, cur)
+			cur = pad
+		}
+		if cur != pad {
+			cur += " "
+		}
+		cur += w
+	}
+	lines = append(lines, cur)
+	return strings.Join(lines, "\n")
+}

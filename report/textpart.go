@@ -1,0 +1,73 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/saltmail/saltmail/filter"
+)
+
+// Text renders the plain-text part: a header line, each minion with
+// something to report in Salt's own highstate layout, and one line
+// naming the minions with nothing to report. limit bounds the part
+// (0: no bound); cut says how many bytes of state blocks were cut.
+func Text(v *filter.Verdict, limit int) (text string, cut int) {
+	var b strings.Builder
+	b.WriteString(headline(v) + "\n")
+	if v.Input != "" {
+		b.WriteString("\nThe input could not be read to the end; what arrived before the fault is below.\n")
+		b.WriteString("  " + stripEsc(v.Input) + "\n")
+	}
+	c := newCutter(limit, reportedStates(v))
+	var unchanged []string
+	for i := range v.Results {
+		m := &v.Results[i]
+		if m.Status == filter.OK {
+			unchanged = append(unchanged, m.Minion)
+			continue
+		}
+		b.WriteString("\n")
+		hostBlock(&b, m, c)
+	}
+	if len(unchanged) > 0 {
+		fmt.Fprintf(&b, "\nUnchanged: %s: %s\n", plural(len(unchanged), "minion"), stripEsc(strings.Join(unchanged, ", ")))
+	}
+	return b.String(), c.cut
+}
+
+func reportedStates(v *filter.Verdict) int {
+	n := 0
+	for i := range v.Results {
+		n += len(v.Results[i].States)
+	}
+	return n
+}
+
+// headline says in one line what the whole mail is about.
+func headline(v *filter.Verdict) string {
+	s := fmt.Sprintf("Salt: %d failed, %d changed, %d pending on %s", v.Failed, v.Changed, v.Pending, plural(v.Minions, "minion"))
+	if e := errorKinds(v); e != "" {
+		s += " (" + e + ")"
+	}
+	if jid, fun := jobOf(v); jid != "" {
+		s += fmt.Sprintf(", job %s %s", fun, jid)
+	}
+	return strings.TrimSpace(stripEsc(s))
+}
+
+// jobOf returns the job id and function when every result shares them.
+func jobOf(v *filter.Verdict) (jid, fun string) {
+	for i, m := range v.Results {
+		if i == 0 {
+			jid, fun = m.JID, m.Fun
+			continue
+		}
+		if m.JID != jid {
+			jid = ""
+		}
+		if m.Fun != fun {
+			fun = ""
+		}
+	}
+	return jid, fun
+}

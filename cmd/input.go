@@ -16,7 +16,7 @@ func addFilterFlags(fs *pflag.FlagSet, o *filter.Options) {
 	fs.StringVar(&o.ResultPath, "result-path", o.ResultPath, "gjson path of a state's result")
 	fs.StringVar(&o.ChangesPath, "changes-path", o.ChangesPath, "gjson path of a state's changes")
 	fs.StringVar(&o.CommentPath, "comment-path", o.CommentPath, "gjson path of a state's comment")
-	fs.StringSliceVar(&o.StateFuns, "state-funs", o.StateFuns, "job functions whose returns are state runs (replaces the default list)")
+	listVar(fs, &o.StateFuns, "state-funs", "job functions whose returns are state runs (replaces the default list)")
 }
 
 // readInputs evaluates every FILE (stdin when there is none, or for

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -17,6 +19,28 @@ type Factory struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Now and Hostname default to the clock and os.Hostname.
+	Now      func() time.Time
+	Hostname func() (string, error)
+}
+
+func (f *Factory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *Factory) hostname() string {
+	get := f.Hostname
+	if get == nil {
+		get = os.Hostname
+	}
+	h, err := get()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
 }
 
 // exitError carries an exit code out of a command. Its message, if any,
@@ -38,11 +62,16 @@ func (e *exitError) Unwrap() error { return e.err }
 // Run runs saltmail with args (without the program name) and returns
 // its exit status.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f := &Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	return Main(&Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr}, args)
+}
+
+// Main runs saltmail with what f provides and returns the exit status.
+func Main(f *Factory, args []string) int {
+	stderr := f.Stderr
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetIn(f.Stdin)
+	root.SetOut(f.Stdout)
 	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
@@ -83,5 +112,6 @@ happened.`,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(NewCmdCheck(f, nil))
+	root.AddCommand(NewCmdRender(f, nil))
 	return root
 }

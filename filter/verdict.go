@@ -194,3 +194,14 @@ func (m Minion) MarshalJSON() ([]byte, error) {
 		Pending   int `json:"pending"`
 	}{plain(m), m.Counts.States, m.Failed, m.Changed, m.Pending})
 }
+
+// Single is the verdict of one minion's result alone, for one mail per
+// minion; input carries the reason the input was unreadable, if it was.
+func Single(m Minion, input string) *Verdict {
+	v := &Verdict{Input: input}
+	v.add(m)
+	if input != "" {
+		v.Status = Unknown
+	}
+	return v
+}

@@ -50,7 +50,7 @@ func headline(v *filter.Verdict) string {
 		s += " (" + e + ")"
 	}
 	if jid, fun := jobOf(v); jid != "" {
-		s += fmt.Sprintf(", job %s %s", fun, jid)
+		s += ", job " + strings.TrimSpace(fun+" "+jid)
 	}
 	return strings.TrimSpace(stripEsc(s))
 }

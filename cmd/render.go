@@ -1,0 +1,75 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/saltmail/saltmail/filter"
+	"github.com/spf13/cobra"
+)
+
+// RenderOptions are the inputs of `saltmail render`.
+type RenderOptions struct {
+	IO      *Factory
+	Files   []string
+	Verbose bool
+	Filter  filter.Options
+	Mail    MailSettings
+}
+
+// NewCmdRender builds `saltmail render`.
+func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
+	opts := &RenderOptions{IO: f, Filter: filter.DefaultOptions()}
+	c := &cobra.Command{
+		Use:   "render [FILE...]",
+		Short: "Print the mail saltmail would send, and send nothing",
+		Long: `render reads Salt job returns like check and writes the whole mail it
+would send (RFC 5322: headers, text and HTML parts) to stdout. When
+nothing failed, changed, is pending or in error it prints nothing.
+With --per-minion the messages are written one after another in mbox
+form.
+
+Exit status: 0 done (printed or nothing to say), 2 usage error,
+3 input unreadable (the mail about what arrived is still printed).`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Files = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRender(opts)
+		},
+	}
+	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
+	addMailFlags(c.Flags(), &opts.Mail)
+	addFilterFlags(c.Flags(), &opts.Filter)
+	return c
+}
+
+func runRender(opts *RenderOptions) error {
+	host := opts.IO.hostname()
+	plan, err := opts.Mail.plan(host)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	v, readErr := readInputs(opts.IO, opts.Files, opts.Filter)
+	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
+	now := opts.IO.now()
+	msgs, err := plan.messages(v, now, host)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	for _, m := range msgs {
+		if len(msgs) > 1 {
+			fmt.Fprintf(opts.IO.Stdout, "From %s %s\n", m.from, now.UTC().Format("Mon Jan _2 15:04:05 2006"))
+		}
+		if _, err := m.msg.WriteTo(opts.IO.Stdout); err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("write message: %w", err)}
+		}
+		if len(msgs) > 1 {
+			fmt.Fprintln(opts.IO.Stdout)
+		}
+	}
+	if readErr != nil {
+		return &exitError{code: 3, err: readErr}
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"strings"
+
+	"github.com/saltmail/saltmail/filter"
+	"github.com/tidwall/gjson"
+)
+
+//go:embed templates/mail.html
+var templates embed.FS
+
+var htmlTmpl = template.Must(template.ParseFS(templates, "templates/mail.html"))
+
+// Salt's colours, as its highstate outputter uses them.
+const (
+	red    = "#c62828" // failed, errors
+	green  = "#2e7d32" // succeeded
+	cyan   = "#00838f" // changed
+	yellow = "#9a7b00" // pending (test=True)
+)
+
+type htmlView struct {
+	Headline   string
+	InputError string
+	Rows       []htmlRow
+	Minions    []htmlMinion
+	Unchanged  string
+	Cut        bool
+}
+
+type htmlRow struct {
+	Minion                   string
+	Failed, Changed, Pending int
+	Error                    string
+	Color                    string
+}
+
+type htmlMinion struct {
+	Minion     string
+	Color      string
+	ErrorTitle string
+	Errors     []string
+	States     []htmlState
+	Summary    string
+}
+
+type htmlState struct {
+	Color, Outcome                       string
+	ID, Function, Name, Result, Comment  string
+	Started, Duration, Warnings, CutNote string
+	Changes                              []htmlLine
+}
+
+type htmlLine struct{ Text, Color string }
+
+// HTML renders the HTML part: a summary table, then each reported
+// minion's states with their changes, diff lines coloured. Every string
+// from Salt goes through html/template, so it is escaped; styles are
+// inline because mail clients drop <style> blocks.
+func HTML(v *filter.Verdict, limit int) (string, error) {
+	view := htmlView{Headline: headline(v), InputError: v.Input}
+	c := newCutter(limit, reportedStates(v))
+	var unchanged []string
+	for i := range v.Results {
+		m := &v.Results[i]
+		if m.Status == filter.OK {
+			unchanged = append(unchanged, m.Minion)
+			continue
+		}
+		view.Rows = append(view.Rows, htmlRow{
+			Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
+			Error: errorLabel(m), Color: minionColor(m),
+		})
+		view.Minions = append(view.Minions, htmlMinionOf(m, c))
+	}
+	if len(unchanged) > 0 {
+		view.Unchanged = plural(len(unchanged), "minion") + ": " + strings.Join(unchanged, ", ")
+	}
+	view.Cut = c.cut > 0
+	var b bytes.Buffer
+	if err := htmlTmpl.Execute(&b, view); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func htmlMinionOf(m *filter.Minion, c *cutter) htmlMinion {
+	hm := htmlMinion{Minion: m.Minion, Color: minionColor(m)}
+	switch {
+	case m.ErrorList != nil:
+		hm.ErrorTitle, hm.Errors = "Data failed to compile:", m.ErrorList
+	case m.Error != "":
+		hm.Errors = []string{m.Error}
+	}
+	for i := range m.States {
+		hm.States = append(hm.States, htmlStateOf(&m.States[i], c))
+	}
+	if m.Counts.States > 0 || m.ErrorKind == filter.NoError {
+		var b strings.Builder
+		summary(&b, m)
+		hm.Summary = strings.TrimSpace(b.String())
+	}
+	return hm
+}
+
+func htmlStateOf(s *filter.State, c *cutter) htmlState {
+	hs := htmlState{
+		Outcome: s.Outcome.String(), ID: s.ID, Function: s.Function, Result: pyResult(s.Result),
+		Comment: strings.TrimSpace(s.Comment), Started: s.Started,
+	}
+	hs.Color = map[filter.Outcome]string{filter.Failed: red, filter.Changed: cyan, filter.Pending: yellow}[s.Outcome]
+	if s.Name != s.ID {
+		hs.Name = s.Name
+	}
+	if s.Started != "" {
+		hs.Duration = pyFloat(s.DurationMS) + " ms"
+	}
+	if len(s.Warnings) > 0 {
+		hs.Warnings = strings.Join(s.Warnings, "\n")
+	}
+	var b strings.Builder
+	ch := gjson.ParseBytes(s.Changes)
+	if pyTruthy(ch) {
+		nested(&b, ch, 0, "")
+	}
+	text := c.apply(b.String())
+	if i := strings.LastIndex(text, "[... "); i >= 0 && strings.HasSuffix(text, "see attachment]\n") {
+		hs.CutNote = strings.TrimSpace(text[i:])
+		text = text[:i]
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if l != "" || len(hs.Changes) > 0 {
+			hs.Changes = append(hs.Changes, htmlLine{Text: l, Color: diffColor(l)})
+		}
+	}
+	return hs
+}
+
+// diffColor colours the lines of a unified diff inside changes.
+func diffColor(l string) string {
+	t := strings.TrimLeft(l, " ")
+	switch {
+	case strings.HasPrefix(t, "+++") || strings.HasPrefix(t, "---"):
+		return ""
+	case strings.HasPrefix(t, "+"):
+		return green
+	case strings.HasPrefix(t, "-") && !strings.HasPrefix(t, "- "):
+		return red
+	case strings.HasPrefix(t, "@@"):
+		return cyan
+	}
+	return ""
+}
+
+func minionColor(m *filter.Minion) string {
+	switch {
+	case m.Failed > 0 || m.ErrorKind != filter.NoError:
+		return red
+	case m.Pending > 0:
+		return yellow
+	case m.Changed > 0:
+		return cyan
+	}
+	return green
+}
+
+func errorLabel(m *filter.Minion) string {
+	switch m.ErrorKind {
+	case filter.NoReturn:
+		return "did not return"
+	case filter.ReturnError:
+		if m.ErrorList != nil {
+			return "failed to compile"
+		}
+		return "error"
+	case filter.JobError:
+		return "job failed"
+	}
+	return ""
+}

@@ -1,0 +1,243 @@
+package report
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saltmail/saltmail/filter"
+)
+
+func verdictOf(t *testing.T, in string) *filter.Verdict {
+	t.Helper()
+	v, err := filter.Evaluate(strings.NewReader(in), "in", filter.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func opts(t *testing.T) MailOptions {
+	from, _ := mail.ParseAddress("Salt Master <salt@example.com>")
+	to, _ := mail.ParseAddress("ops@example.com")
+	return MailOptions{From: from, To: []*mail.Address{to}, Date: time.Date(2026, 11, 25, 10, 15, 2, 0, time.UTC), MessageID: "<1.test@example.com>"}
+}
+
+// raw builds and writes the message, then reads it back as a mail
+// reader would: headers, and each part decoded.
+func raw(t *testing.T, v *filter.Verdict, o MailOptions) (rawMsg []byte, hdr mail.Header, parts map[string]string) {
+	t.Helper()
+	m, err := Build(v, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := m.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatalf("not a readable message: %v", err)
+	}
+	parts = map[string]string{}
+	var walk func(r io.Reader, ctype string)
+	walk = func(r io.Reader, ctype string) {
+		mt, params, err := mime.ParseMediaType(ctype)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(mt, "multipart/") {
+			body, _ := io.ReadAll(r)
+			parts[mt] = string(body)
+			return
+		}
+		mr := multipart.NewReader(r, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body io.Reader = p // multipart decodes quoted-printable itself
+			if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+				body = base64Reader(p)
+			}
+			walk(body, p.Header.Get("Content-Type"))
+		}
+	}
+	walk(msg.Body, msg.Header.Get("Content-Type"))
+	return b.Bytes(), msg.Header, parts
+}
+
+
+
+func TestHostileInputInHeadersAndHTML(t *testing.T) {
+	long := strings.Repeat("n", 3000)
+	in := `{"fun": "state.apply", "jid": "2026\r\nBcc: jid@evil.example", "id": "web1\r\nBcc: evil@example.com", "return": {` +
+		`"cmd_|-<script>alert(1)</script>_|-` + long + `_|-run": {"result": false, "changes": {"diff": "<b>bold</b>\n+added\n-removed"}, "comment": "</pre><script>x()</script>", "__id__": "<script>alert(1)</script>", "__run_num__": 0}}}`
+	v := verdictOf(t, in)
+	b, hdr, parts := raw(t, v, opts(t))
+	inHeader := true
+	for i, l := range bytes.Split(b, []byte("\r\n")) {
+		if len(l) > 998 {
+			t.Errorf("line %d is %d bytes long", i+1, len(l))
+		}
+		if len(l) == 0 {
+			inHeader = false
+		}
+		if inHeader && bytes.HasPrefix(bytes.ToLower(l), []byte("bcc:")) {
+			t.Errorf("a Bcc header was injected: %q", l)
+		}
+	}
+	if got := hdr.Get("Bcc"); got != "" {
+		t.Errorf("Bcc header %q", got)
+	}
+	dec := new(mime.WordDecoder)
+	subject, _ := dec.DecodeHeader(hdr.Get("Subject"))
+	if !strings.HasPrefix(strings.Join(strings.Fields(subject), " "), "[salt] web1 Bcc: evil@example.com: 1 failed") {
+		t.Errorf("subject %q", subject)
+	}
+	if len(subject) > maxSubject+10 {
+		t.Errorf("subject is %d long", len(subject))
+	}
+	html := parts["text/html"]
+	if html == "" || parts["text/plain"] == "" {
+		t.Fatalf("parts: %v", keys(parts))
+	}
+	for _, bad := range []string{"<script>", "</pre><script>", "<b>bold</b>"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("HTML part carries %q unescaped", bad)
+		}
+	}
+	if !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the state id is not in the HTML part, escaped")
+	}
+	if !strings.Contains(parts["text/plain"], "<script>alert(1)</script>") {
+		t.Error("the text part should show the id as it is")
+	}
+	if hdr.Get("Auto-Submitted") != "auto-generated" || hdr.Get("Message-Id") != "<1.test@example.com>" || hdr.Get("Date") != "Wed, 25 Nov 2026 10:15:02 +0000" {
+		t.Errorf("headers %v", hdr)
+	}
+}
+
+func TestNonASCIISubjectIsEncoded(t *testing.T) {
+	v := verdictOf(t, `{"wéb-名前": {"test_|-a_|-a_|-f": {"result": false, "changes": {}, "__run_num__": 0}}}`)
+	b, hdr, _ := raw(t, v, opts(t))
+	for _, l := range strings.Split(string(b), "\r\n") {
+		if l == "" {
+			break // end of headers
+		}
+		for _, r := range l {
+			if r > 127 {
+				t.Fatalf("raw header line with non-ASCII: %q", l)
+			}
+		}
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(hdr.Get("Subject"))
+	if err != nil || subject != "[salt] wéb-名前: 1 failed" {
+		t.Errorf("subject %q (%v)", subject, err)
+	}
+	minion, _ := new(mime.WordDecoder).DecodeHeader(hdr.Get("X-Salt-Minion"))
+	if minion != "wéb-名前" {
+		t.Errorf("X-Salt-Minion %q", minion)
+	}
+}
+
+func TestSubjects(t *testing.T) {
+	fail := `"test_|-a_|-a_|-f": {"result": false, "changes": {}, "__run_num__": 0}`
+	change := `"test_|-b_|-b_|-f": {"result": true, "changes": {"x": 1}, "__run_num__": 1}`
+	cases := []struct{ in, tmpl, want string }{
+		{`{"fun": "state.apply", "id": "web1", "jid": "20261125101502123456", "return": {` + fail + `, ` + change + `}}`, "",
+			"[salt] web1: 1 failed, 1 changed (state.apply 20261125101502123456)"},
+		{`{"a": {` + fail + `}}{"b": {` + change + `}}{"c": "Minion did not return. [No response]"}{"d": {}}`, "",
+			"[salt] 3 minions: 1 failed, 1 changed, 1 did not return"},
+		{`{"web1": "Minion did not return. [No response]"}`, "", "[salt] web1: did not return"},
+		{`{"web1": ["Rendering SLS 'base:x' failed"]}`, "", "[salt] web1: failed to compile"},
+		{`{"web1": {` + fail + `}}`, "{{.Status}} {{.Failed}} on {{.Minion}}", "critical 1 on web1"},
+	}
+	for _, c := range cases {
+		st, err := ParseSubject(c.tmpl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Subject(st, verdictOf(t, c.in))
+		if err != nil || got != c.want {
+			t.Errorf("got %q (%v), want %q", got, err, c.want)
+		}
+	}
+	if _, err := ParseSubject("{{.Nope"); err == nil {
+		t.Error("a broken template parses")
+	}
+}
+
+// A megabyte diff is cut per state, the full verdict rides along
+// gzipped, and the whole mail stays far below a 10 MiB server limit.
+func TestSizeBounds(t *testing.T) {
+	diff := strings.Repeat("+ line of a very large diff ünïcødé\\n", 600000) // ~22 MB
+	in := `{"web1": {"file_|-big_|-/etc/big_|-managed": {"result": true, "changes": {"diff": "` + diff + `"}, "comment": "updated", "__run_num__": 0}, ` +
+		`"test_|-f_|-f_|-fail": {"result": false, "changes": {}, "comment": "small failure", "__run_num__": 1}}}`
+	v := verdictOf(t, in)
+	b, _, parts := raw(t, v, opts(t))
+	if len(b) > 6<<20 {
+		t.Errorf("message is %d bytes", len(b))
+	}
+	text := parts["text/plain"]
+	if len(text) > DefaultPartLimit+64<<10 || !strings.Contains(text, "bytes cut, see attachment]") {
+		t.Errorf("text part %d bytes, cut marker present: %v", len(text), strings.Contains(text, "bytes cut"))
+	}
+	if !strings.Contains(text, "small failure") {
+		t.Error("the small failure after the big diff was lost")
+	}
+	gz, ok := parts["application/gzip"]
+	if !ok {
+		gz, ok = parts["application/x-gzip"]
+	}
+	if !ok {
+		t.Fatalf("no gzipped verdict attached: %v", keys(parts))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := io.ReadAll(zr)
+	if !bytes.Contains(full, []byte("small failure")) || len(full) < 20<<20 {
+		t.Errorf("attachment holds %d bytes", len(full))
+	}
+}
+
+func keys(m map[string]string) []string {
+	var k []string
+	for x := range m {
+		k = append(k, x)
+	}
+	return k
+}
+
+func base64Reader(r io.Reader) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, r)
+}
+
+func TestHTMLColoursDiffLines(t *testing.T) {
+	html, err := HTML(evalCapture(t, "../testdata/corpus/local/state.apply.diff.json.out"), DefaultPartLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<span style="color:` + red + `">    -line two</span>`,
+		`<span style="color:` + green + `">    &#43;line 2 (changed)</span>`,
+		`<span style="color:` + cyan + `">    @@ -1,3 &#43;1,4 @@</span>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %s", want)
+		}
+	}
+}

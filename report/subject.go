@@ -1,0 +1,111 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"unicode"
+
+	"github.com/saltmail/saltmail/filter"
+)
+
+// DefaultSubject says what matters at a glance:
+//
+//	[salt] web1: 2 failed, 3 changed (state.apply 20261125101502123456)
+//	[salt] 5 minions: 2 failed, 3 changed, 1 did not return
+const DefaultSubject = `[salt] {{if eq .Minions 1}}{{.Minion}}{{else}}{{.Minions}} minions{{end}}: {{.Summary}}{{if and (eq .Minions 1) .Job}} ({{.Job}}){{end}}`
+
+// maxSubject caps the subject in characters: gomail folds only at
+// spaces, and RFC 5322 forbids lines over 998 bytes.
+const maxSubject = 200
+
+// SubjectData is what a --subject template can use.
+type SubjectData struct {
+	Minions                                    int    // minions with a state return or an error
+	Minion                                     string // the minion when there is one, else ""
+	Failed, Changed, Pending, Errors, NoReturn int
+	States                                     int
+	Status                                     string // ok, warning, critical, unknown
+	JID                                        string // the job id when every result shares it
+	Fun                                        string // the job function when every result shares it
+	Job                                        string // "Fun JID", or what of it is known
+	Summary                                    string // "2 failed, 3 changed, 1 did not return"
+}
+
+// ParseSubject checks a subject template before any mail is made.
+func ParseSubject(text string) (*template.Template, error) {
+	if text == "" {
+		text = DefaultSubject
+	}
+	t, err := template.New("subject").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("subject template: %w", err)
+	}
+	return t, nil
+}
+
+// Subject renders the subject for a verdict, with control characters
+// removed and its length capped.
+func Subject(t *template.Template, v *filter.Verdict) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, subjectData(v)); err != nil {
+		return "", fmt.Errorf("subject template: %w", err)
+	}
+	return clean(b.String(), maxSubject), nil
+}
+
+func subjectData(v *filter.Verdict) SubjectData {
+	d := SubjectData{
+		Minions: v.Minions, Failed: v.Failed, Changed: v.Changed, Pending: v.Pending,
+		Errors: v.Errors, NoReturn: v.ErrorCount(filter.NoReturn), States: v.States,
+		Status: v.Status.String(),
+	}
+	if len(v.Results) == 1 {
+		d.Minion = v.Results[0].Minion
+	}
+	d.JID, d.Fun = jobOf(v)
+	d.Job = strings.TrimSpace(d.Fun + " " + d.JID)
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(v.Failed, "failed")
+	add(v.Changed, "changed")
+	add(v.Pending, "pending")
+	if d.Minion != "" && v.Errors == 1 {
+		parts = append(parts, errorLabel(&v.Results[0]))
+	} else {
+		add(d.NoReturn, "did not return")
+		add(v.ErrorCount(filter.ReturnError), "with errors")
+		add(v.ErrorCount(filter.JobError), "failed jobs")
+	}
+	if v.Input != "" {
+		parts = append(parts, "input unreadable")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing to report")
+	}
+	d.Summary = strings.Join(parts, ", ")
+	return d
+}
+
+// clean removes control characters (CR and LF above all: they would
+// start a new header) and caps s at max characters.
+func clean(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == unicode.ReplacementChar {
+			r = ' '
+		}
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}

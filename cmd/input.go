@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/saltmail/saltmail/filter"
 	"github.com/spf13/pflag"
@@ -16,7 +17,7 @@ func addFilterFlags(fs *pflag.FlagSet, o *filter.Options) {
 	fs.StringVar(&o.ResultPath, "result-path", o.ResultPath, "gjson path of a state's result")
 	fs.StringVar(&o.ChangesPath, "changes-path", o.ChangesPath, "gjson path of a state's changes")
 	fs.StringVar(&o.CommentPath, "comment-path", o.CommentPath, "gjson path of a state's comment")
-	listVar(fs, &o.StateFuns, "state-funs", "job functions whose returns are state runs (replaces the default list)")
+	fs.Var(&listValue{list: &o.StateFuns}, "state-funs", "job functions whose returns are state runs, comma-separated (replaces the default list)")
 }
 
 // readInputs evaluates every FILE (stdin when there is none, or for
@@ -79,3 +80,27 @@ func printDiagnostics(w io.Writer, v *filter.Verdict, verbose bool) {
 		fmt.Fprintf(w, "saltmail: %d more warnings and notes not shown\n", v.Dropped)
 	}
 }
+
+// listValue is a repeatable, comma-separated flag. (pflag's StringSlice
+// parses CSV and silently drops what follows a line break.)
+type listValue struct {
+	list    *[]string
+	changed bool
+}
+
+func (l *listValue) Set(s string) error {
+	if !l.changed {
+		*l.list = nil // the first use replaces the default
+		l.changed = true
+	}
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l.list = append(*l.list, part)
+		}
+	}
+	return nil
+}
+
+func (l *listValue) String() string { return strings.Join(*l.list, ",") }
+
+func (l *listValue) Type() string { return "list" }

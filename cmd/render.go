@@ -13,7 +13,7 @@ type RenderOptions struct {
 	Files   []string
 	Verbose bool
 	Filter  filter.Options
-	Mail    MailSettings
+	Config  configFlags
 }
 
 // NewCmdRender builds `saltmail render`.
@@ -39,14 +39,18 @@ Exit status: 0 done (printed or nothing to say), 2 usage error,
 		},
 	}
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
-	addMailFlags(c.Flags(), &opts.Mail)
+	addConfigFlags(c.Flags(), &opts.Config)
 	addFilterFlags(c.Flags(), &opts.Filter)
 	return c
 }
 
 func runRender(opts *RenderOptions) error {
+	cfg, err := loadConfig(&opts.Config, opts.IO)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	host := opts.IO.hostname()
-	plan, err := opts.Mail.plan(host)
+	plan, err := cfg.mailPlan(host)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -61,7 +65,7 @@ func runRender(opts *RenderOptions) error {
 		if len(msgs) > 1 {
 			fmt.Fprintf(opts.IO.Stdout, "From %s %s\n", m.from, now.UTC().Format("Mon Jan _2 15:04:05 2006"))
 		}
-		if _, err := m.msg.WriteTo(opts.IO.Stdout); err != nil {
+		if _, err := opts.IO.Stdout.Write(m.data); err != nil {
 			return &exitError{code: 1, err: fmt.Errorf("write message: %w", err)}
 		}
 		if len(msgs) > 1 {

@@ -12,8 +12,10 @@ func fixedFactory(stdin string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
 	return &Factory{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Now:      func() time.Time { return time.Date(2026, 11, 25, 10, 15, 2, 0, time.UTC) },
-		Hostname: func() (string, error) { return "master1", nil },
+		Now:             func() time.Time { return time.Date(2026, 11, 25, 10, 15, 2, 0, time.UTC) },
+		Hostname:        func() (string, error) { return "master1", nil },
+		Getenv:          func(string) string { return "" },
+		NoDefaultConfig: true,
 	}, &out, &errb
 }
 
@@ -60,7 +62,7 @@ func TestRenderSilentAndErrors(t *testing.T) {
 	}{
 		{"clean run prints nothing", "", append([]string{"render", corpus("master/salt.state.apply.nochange.json.out")}, to...), 0, false, ""},
 		{"test.ping prints nothing", "", append([]string{"render", corpus("master/salt.test.ping.json.out")}, to...), 0, false, ""},
-		{"no recipient", "", []string{"render", corpus("master/salt.state.apply.mixed.json.out")}, 2, false, "--to: at least one recipient"},
+		{"no recipient", "", []string{"render", corpus("master/salt.state.apply.mixed.json.out")}, 2, false, "to (--to, SALTMAIL_TO): at least one recipient"},
 		{"bad address", "", []string{"render", "--to", "ops@example.com\r\nBcc: x@y"}, 2, false, "--to"},
 		{"bad subject template", "", append([]string{"render", "--subject", "{{.Nope"}, to...), 2, false, "--subject"},
 		{"truncated input still mails what arrived", `{"web1": {"test_|-a_|-a_|-f": {"result": false, "changes": {}, "__run_num__": 0}}}` + "\n" + `{"web2": {`,

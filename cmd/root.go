@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/saltmail/saltmail/filter"
 	"github.com/spf13/cobra"
 )
 
@@ -19,10 +20,23 @@ type Factory struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
-	// Now and Hostname default to the clock and os.Hostname.
+	// Now, Hostname and Getenv default to the clock, os.Hostname and
+	// os.Getenv.
 	Now      func() time.Time
 	Hostname func() (string, error)
+	Getenv   func(string) string
+	// NoDefaultConfig skips /etc/salt/saltmail.yaml (hermetic tests).
+	NoDefaultConfig bool
 }
+
+func (f *Factory) getenv(k string) string {
+	if f.Getenv != nil {
+		return f.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+func (f *Factory) warn(s string) { fmt.Fprintf(f.Stderr, "saltmail: warning: %s\n", s) }
 
 func (f *Factory) now() time.Time {
 	if f.Now != nil {
@@ -100,18 +114,24 @@ func usageExit(root *cobra.Command, args []string) int {
 
 // NewCmdRoot builds the saltmail command tree.
 func NewCmdRoot(f *Factory) *cobra.Command {
+	opts := &SendOptions{IO: f, Filter: filter.DefaultOptions()}
 	root := &cobra.Command{
-		Use:   "saltmail",
-		Short: "Mail Salt admins when a state run failed or changed something",
-		Long: `saltmail reads Salt job returns as JSON (salt --out=json, salt-call,
-reactor events, salt-run jobs.lookup_jid, orchestration output) and
-reports failed, changed and pending states. It is silent when nothing
-happened.`,
+		Use:           "saltmail [FILE...]",
+		Short:         "Mail Salt admins when a state run failed or changed something",
+		Long:          sendLong,
+		Args:          cobra.ArbitraryArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Files = args
+			return runSend(opts)
+		},
 	}
+	newSendFlags(root, opts)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(NewCmdCheck(f, nil))
 	root.AddCommand(NewCmdRender(f, nil))
+	root.AddCommand(NewCmdFlush(f, nil))
+	root.AddCommand(NewCmdTestMail(f, nil))
 	return root
 }

@@ -78,8 +78,6 @@ func raw(t *testing.T, v *filter.Verdict, o MailOptions) (rawMsg []byte, hdr mai
 	return b.Bytes(), msg.Header, parts
 }
 
-
-
 func TestHostileInputInHeadersAndHTML(t *testing.T) {
 	long := strings.Repeat("n", 3000)
 	in := `{"fun": "state.apply", "jid": "2026\r\nBcc: jid@evil.example", "id": "web1\r\nBcc: evil@example.com", "return": {` +

@@ -1,0 +1,146 @@
+package cmd
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/saltmail/saltmail/filter"
+	"github.com/saltmail/saltmail/report"
+	"gopkg.in/gomail.v2"
+)
+
+// mailPlan is the mail part of a Config, checked and parsed before any
+// input is read.
+type mailPlan struct {
+	from        *mail.Address
+	to, cc, bcc []*mail.Address
+	subject     *template.Template
+	perMinion   bool
+	attachJSON  bool
+	partLimit   int
+}
+
+// names gives a setting's three names for an error message.
+func names(key string) string {
+	s, _ := lookup(key)
+	if s.noFlag {
+		return fmt.Sprintf("%s (%s)", s.key, s.env())
+	}
+	return fmt.Sprintf("%s (--%s, %s)", s.key, s.flag(), s.env())
+}
+
+func (c *Config) mailPlan(hostname string) (*mailPlan, error) {
+	p := &mailPlan{perMinion: c.PerMinion, attachJSON: c.AttachJSON, partLimit: c.MaxPartBytes}
+	from := c.From
+	if from == "" {
+		from = "saltmail@" + hostname
+	}
+	var err error
+	if p.from, err = parseAddr("from", from); err != nil {
+		return nil, err
+	}
+	if p.to, err = parseAddrs("to", c.To); err != nil {
+		return nil, err
+	}
+	if len(p.to) == 0 {
+		return nil, fmt.Errorf("%s: at least one recipient is needed", names("to"))
+	}
+	if p.cc, err = parseAddrs("cc", c.Cc); err != nil {
+		return nil, err
+	}
+	if p.bcc, err = parseAddrs("bcc", c.Bcc); err != nil {
+		return nil, err
+	}
+	if p.subject, err = report.ParseSubject(c.Subject); err != nil {
+		return nil, fmt.Errorf("%s: %w", names("subject"), err)
+	}
+	if p.partLimit <= 0 {
+		return nil, fmt.Errorf("%s: must be positive", names("max_part_bytes"))
+	}
+	return p, nil
+}
+
+// parseAddr admits only what net/mail parses: a raw address could carry
+// a CR LF into a header.
+func parseAddr(key, s string) (*mail.Address, error) {
+	a, err := mail.ParseAddress(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q: %w", names(key), s, err)
+	}
+	return a, nil
+}
+
+func parseAddrs(key string, list []string) ([]*mail.Address, error) {
+	var out []*mail.Address
+	for _, s := range list {
+		a, err := parseAddr(key, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// outgoing is one message as the exact bytes to send, with its envelope.
+type outgoing struct {
+	data    []byte
+	from    string
+	rcpt    []string // To, Cc and Bcc
+	subject string
+}
+
+// messages renders the verdict into the mails it calls for: none when
+// nothing is news, one digest, or one per minion.
+func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) ([]outgoing, error) {
+	if !report.Reportable(v) {
+		return nil, nil
+	}
+	verdicts := []*filter.Verdict{v}
+	if p.perMinion {
+		verdicts = report.Split(v)
+	}
+	var out []outgoing
+	for _, one := range verdicts {
+		m, err := report.Build(one, report.MailOptions{
+			From: p.from, To: p.to, Cc: p.cc, Subject: p.subject,
+			Date: now, MessageID: messageID(now, hostname), PartLimit: p.partLimit,
+			AttachJSON: p.attachJSON,
+		})
+		if err != nil {
+			return nil, err
+		}
+		o, err := p.outgoing(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (p *mailPlan) outgoing(m *gomail.Message) (outgoing, error) {
+	var b bytes.Buffer
+	if _, err := m.WriteTo(&b); err != nil {
+		return outgoing{}, fmt.Errorf("write message: %w", err)
+	}
+	o := outgoing{data: b.Bytes(), from: p.from.Address, subject: strings.Join(m.GetHeader("Subject"), " ")}
+	for _, list := range [][]*mail.Address{p.to, p.cc, p.bcc} {
+		for _, a := range list {
+			o.rcpt = append(o.rcpt, a.Address)
+		}
+	}
+	return o, nil
+}
+
+func messageID(now time.Time, hostname string) string {
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	return fmt.Sprintf("<%s.%s.saltmail@%s>", now.UTC().Format("20060102150405"), hex.EncodeToString(r[:]), hostname)
+}

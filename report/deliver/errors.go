@@ -1,0 +1,69 @@
+package deliver
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/textproto"
+)
+
+// Error is a delivery failure with its class. Temporary failures are
+// worth another try; permanent ones are not.
+type Error struct {
+	Step      string // connect, greeting, starttls, auth, mail, rcpt, data, sendmail...
+	Temporary bool
+	Code      int // the SMTP reply code, when the server gave one
+	Err       error
+}
+
+func (e *Error) Error() string {
+	kind := "permanent"
+	if e.Temporary {
+		kind = "temporary"
+	}
+	return e.Step + ": " + e.Err.Error() + " (" + kind + ")"
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsTemporary says whether err is worth another try. Unknown errors
+// count as temporary: a retry costs a little time, a lost mail costs the
+// admin's trust.
+func IsTemporary(err error) bool {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Temporary
+	}
+	return true
+}
+
+// classify wraps err from a step: SMTP 4xx replies, time-outs, refused
+// or reset connections and TLS handshake failures are temporary; 5xx
+// replies and certificate failures are permanent.
+func classify(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return err
+	}
+	e := &Error{Step: step, Err: err, Temporary: true}
+	var tp *textproto.Error
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &tp):
+		e.Code = tp.Code
+		e.Temporary = tp.Code >= 400 && tp.Code < 500
+	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr):
+		e.Temporary = false // a wrong certificate will not right itself
+	}
+	return e
+}
+
+// permanent is a failure no retry can mend (a policy refusal).
+func permanent(step string, err error) error {
+	return &Error{Step: step, Err: err}
+}

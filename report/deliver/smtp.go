@@ -1,0 +1,221 @@
+package deliver
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/smtp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/gomail.v2"
+)
+
+// TLS modes of an SMTP connection.
+const (
+	StartTLS    = "starttls" // plain connect, then a required STARTTLS upgrade (ports 25, 587)
+	ImplicitTLS = "tls"      // TLS from the first byte (port 465)
+	NoTLS       = "none"     // clear text: only when asked for, never with a password off loopback
+)
+
+// SMTP is a checked SMTP configuration; Dial opens a session with it.
+// gomail's own Dialer is not used: its STARTTLS is opportunistic, it
+// has no deadlines, and its errors lose the reply code.
+type SMTP struct {
+	Host               string
+	Port               int
+	TLS                string
+	Username, Password string
+	HELO               string
+	RootCAs            *x509.CertPool // nil: the system's
+	InsecureSkipVerify bool
+	Timeout            time.Duration // each step: connect, greeting, every command, every write of DATA
+	// Trace, when set, hears each step as it succeeds (test-mail).
+	Trace func(step, detail string)
+}
+
+// Validate checks the configuration before any I/O.
+func (c *SMTP) Validate() error {
+	if c.Host == "" {
+		return errors.New("smtp.host: no SMTP server (set smtp.host, or sendmail)")
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("smtp.port: %d is not a port", c.Port)
+	}
+	switch c.TLS {
+	case StartTLS, ImplicitTLS:
+	case NoTLS:
+		if c.Password != "" && !isLoopback(c.Host) {
+			return fmt.Errorf("smtp.tls: none would send the password to %s in clear; use starttls or tls", c.Host)
+		}
+	default:
+		return fmt.Errorf("smtp.tls: %q is not one of starttls, tls, none", c.TLS)
+	}
+	if c.Password != "" && c.Username == "" {
+		return errors.New("smtp.user: a password is set but no user")
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("smtp.timeout: %v must be positive", c.Timeout)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *SMTP) trace(step, detail string) {
+	if c.Trace != nil {
+		c.Trace(step, detail)
+	}
+}
+
+// Dial connects, reads the greeting, upgrades to TLS as configured and
+// authenticates: the session is ready to Send.
+func (c *SMTP) Dial() (gomail.SendCloser, error) {
+	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	d := net.Dialer{Timeout: c.Timeout}
+	raw, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, classify("connect", err)
+	}
+	c.trace("connect", "connected to "+addr)
+	conn := &deadlineConn{Conn: raw, step: c.Timeout, end: time.Now().Add(20 * c.Timeout)}
+	tlsConf := &tls.Config{ServerName: c.Host, RootCAs: c.RootCAs, InsecureSkipVerify: c.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	var nc net.Conn = conn
+	if c.TLS == ImplicitTLS {
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return nil, classify("tls", err)
+		}
+		c.trace("tls", tlsDetail(tc.ConnectionState()))
+		nc = tc
+	}
+	client, err := smtp.NewClient(nc, c.Host)
+	if err != nil {
+		nc.Close()
+		return nil, classify("greeting", err)
+	}
+	s := &smtpSender{c: client, cfg: c}
+	if err := s.open(tlsConf); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+type smtpSender struct {
+	c   *smtp.Client
+	cfg *SMTP
+}
+
+func (s *smtpSender) open(tlsConf *tls.Config) error {
+	c := s.cfg
+	if err := s.c.Hello(c.HELO); err != nil {
+		return classify("ehlo", err)
+	}
+	if c.TLS == StartTLS {
+		if ok, _ := s.c.Extension("STARTTLS"); !ok {
+			return permanent("starttls", errors.New("the server does not offer STARTTLS, which tls: starttls requires (tls: none sends in clear)"))
+		}
+		if err := s.c.StartTLS(tlsConf); err != nil {
+			return classify("starttls", err)
+		}
+		if st, ok := s.c.TLSConnectionState(); ok {
+			c.trace("starttls", tlsDetail(st))
+		}
+	}
+	if c.Username == "" {
+		return nil
+	}
+	ok, mechs := s.c.Extension("AUTH")
+	if !ok {
+		return permanent("auth", errors.New("the server offers no AUTH, but a user is set"))
+	}
+	a, name, err := pickAuth(mechs, c.Username, c.Password, c.Host)
+	if err != nil {
+		return permanent("auth", err)
+	}
+	if err := s.c.Auth(a); err != nil {
+		return classify("auth", err)
+	}
+	c.trace("auth", "authenticated as "+c.Username+" with "+name)
+	return nil
+}
+
+// Send gives one message to the server. Any refusal fails the whole
+// message before DATA, so nobody gets half a delivery.
+func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
+	if err := s.c.Reset(); err != nil {
+		return classify("rset", err)
+	}
+	if err := s.c.Mail(from); err != nil {
+		return classify("mail from", err)
+	}
+	for _, r := range to {
+		if err := s.c.Rcpt(r); err != nil {
+			return classify("rcpt to "+r, err)
+		}
+	}
+	w, err := s.c.Data()
+	if err != nil {
+		return classify("data", err)
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		w.Close()
+		return classify("data", err)
+	}
+	if err := w.Close(); err != nil {
+		return classify("data", err)
+	}
+	s.cfg.trace("accepted", fmt.Sprintf("the server accepted the message for %s", strings.Join(to, ", ")))
+	return nil
+}
+
+func (s *smtpSender) Close() error {
+	err := s.c.Quit()
+	if err != nil {
+		s.c.Close()
+	}
+	return err
+}
+
+func tlsDetail(st tls.ConnectionState) string {
+	return fmt.Sprintf("%s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+}
+
+// deadlineConn bounds every read and write by the step time-out, and
+// the whole session by an absolute end, so that neither a silent server
+// nor one that drips a byte at a time can hold the sender.
+type deadlineConn struct {
+	net.Conn
+	step time.Duration
+	end  time.Time
+}
+
+func (d *deadlineConn) arm() {
+	t := time.Now().Add(d.step)
+	if t.After(d.end) {
+		t = d.end
+	}
+	_ = d.Conn.SetDeadline(t)
+}
+
+func (d *deadlineConn) Read(p []byte) (int, error) {
+	d.arm()
+	return d.Conn.Read(p)
+}
+
+func (d *deadlineConn) Write(p []byte) (int, error) {
+	d.arm()
+	return d.Conn.Write(p)
+}

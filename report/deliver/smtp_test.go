@@ -1,0 +1,172 @@
+package deliver_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saltmail/saltmail/report/deliver"
+	"github.com/saltmail/saltmail/report/deliver/smtptest"
+)
+
+var msg = []byte("From: <salt@example.com>\r\nTo: <ops@example.com>\r\nSubject: [salt] web1: 1 failed\r\n\r\nminion1:\r\n----------\r\n          ID: fail_test\r\n")
+
+func client(s *smtptest.Server, mode string) *deliver.SMTP {
+	return &deliver.SMTP{Host: s.Host, Port: s.Port, TLS: mode, RootCAs: s.Pool, HELO: "master1", Timeout: 2 * time.Second}
+}
+
+func noSleep(waits *[]time.Duration) deliver.Retry {
+	return deliver.Retry{Attempts: 4, Backoff: 2 * time.Second, Sleep: func(d time.Duration) { *waits = append(*waits, d) }}
+}
+
+func TestTransports(t *testing.T) {
+	cases := []struct {
+		name  string
+		srv   smtptest.Options
+		mode  string
+		user  string
+		trace []string
+	}{
+		{"plain", smtptest.Options{Mode: smtptest.Plain}, deliver.NoTLS, "", []string{"connect", "accepted"}},
+		{"starttls", smtptest.Options{Mode: smtptest.StartTLS}, deliver.StartTLS, "", []string{"connect", "starttls", "accepted"}},
+		{"implicit tls", smtptest.Options{Mode: smtptest.TLS}, deliver.ImplicitTLS, "", []string{"connect", "tls", "accepted"}},
+		{"starttls + AUTH PLAIN", smtptest.Options{Mode: smtptest.StartTLS, Users: map[string]string{"salt": "s3cret"}}, deliver.StartTLS, "salt", []string{"connect", "starttls", "auth", "accepted"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := smtptest.Start(t, c.srv)
+			cl := client(s, c.mode)
+			if c.user != "" {
+				cl.Username, cl.Password = c.user, c.srv.Users[c.user]
+			}
+			var steps []string
+			cl.Trace = func(step, _ string) { steps = append(steps, step) }
+			if err := cl.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			tries, err := deliver.Send(cl.Dial, "salt@example.com", []string{"ops@example.com", "audit@example.com"}, msg, deliver.Retry{Attempts: 1})
+			if err != nil || tries != 1 {
+				t.Fatalf("tries %d: %v", tries, err)
+			}
+			got := s.Messages()
+			if len(got) != 1 || !bytes.Equal(got[0].Data, msg) || strings.Join(got[0].To, ",") != "ops@example.com,audit@example.com" || got[0].User != c.user {
+				t.Fatalf("server got %+v", got)
+			}
+			if strings.Join(steps, ",") != strings.Join(c.trace, ",") {
+				t.Errorf("trace %v, want %v", steps, c.trace)
+			}
+		})
+	}
+}
+
+func TestRequiredSTARTTLS(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.Plain}) // hides STARTTLS
+	var waits []time.Duration
+	tries, err := deliver.Send(client(s, deliver.StartTLS).Dial, "a@example.com", []string{"b@example.com"}, msg, noSleep(&waits))
+	if err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS") || deliver.IsTemporary(err) || tries != 1 {
+		t.Fatalf("tries %d, err %v", tries, err)
+	}
+	if len(s.Messages()) != 0 {
+		t.Fatal("a message went out in clear")
+	}
+}
+
+func TestWrongCertificateIsPermanent(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.TLS})
+	cl := client(s, deliver.ImplicitTLS)
+	cl.RootCAs = nil // the system's CAs do not know the test CA
+	_, err := deliver.Send(cl.Dial, "a@example.com", []string{"b@example.com"}, msg, deliver.Retry{Attempts: 3, Sleep: func(time.Duration) {}})
+	if err == nil || deliver.IsTemporary(err) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestPasswordNeverInClear(t *testing.T) {
+	cl := &deliver.SMTP{Host: "smtp.example.com", Port: 25, TLS: deliver.NoTLS, Username: "u", Password: "p", Timeout: time.Second}
+	if err := cl.Validate(); err == nil || !strings.Contains(err.Error(), "in clear") {
+		t.Fatalf("validate: %v", err)
+	}
+	cl.Host = "127.0.0.1"
+	if err := cl.Validate(); err != nil {
+		t.Fatalf("loopback: %v", err)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	cases := []struct {
+		name      string
+		fail      []error
+		tries     int
+		delivered int
+		temporary bool
+		waits     []time.Duration
+		code      int
+	}{
+		{"4xx once, then accepted", []error{smtptest.Temp}, 2, 1, false, []time.Duration{2 * time.Second}, 0},
+		{"5xx is not retried", []error{smtptest.Perm}, 1, 0, false, nil, 554},
+		{"4xx every time", []error{smtptest.Temp, smtptest.Temp, smtptest.Temp, smtptest.Temp}, 4, 0, true, []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, 451},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, FailData: c.fail})
+			var waits []time.Duration
+			tries, err := deliver.Send(client(s, deliver.StartTLS).Dial, "a@example.com", []string{"b@example.com"}, msg, noSleep(&waits))
+			if tries != c.tries || len(s.Messages()) != c.delivered {
+				t.Errorf("tries %d, delivered %d: %v", tries, len(s.Messages()), err)
+			}
+			if (err == nil) != (c.delivered == 1) {
+				t.Errorf("err %v", err)
+			}
+			var de *deliver.Error
+			if err != nil && (!errors.As(err, &de) || de.Code != c.code || de.Temporary != c.temporary) {
+				t.Errorf("error %#v", err)
+			}
+			if len(waits) != len(c.waits) || (len(waits) > 0 && waits[len(waits)-1] != c.waits[len(c.waits)-1]) {
+				t.Errorf("waits %v, want %v", waits, c.waits)
+			}
+		})
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	refusedHost, refusedPort := smtptest.Refused(t)
+	silentHost, silentPort := smtptest.Silent(t)
+	cases := []struct {
+		name, host string
+		port       int
+		step       string
+	}{
+		{"connection refused", refusedHost, refusedPort, "connect"},
+		{"server never answers", silentHost, silentPort, "greeting"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cl := &deliver.SMTP{Host: c.host, Port: c.port, TLS: deliver.StartTLS, Timeout: 300 * time.Millisecond}
+			var waits []time.Duration
+			start := time.Now()
+			tries, err := deliver.Send(cl.Dial, "a@example.com", []string{"b@example.com"}, msg, noSleep(&waits))
+			var de *deliver.Error
+			if !errors.As(err, &de) || de.Step != c.step || !de.Temporary || tries != 4 {
+				t.Fatalf("tries %d, err %v", tries, err)
+			}
+			// Four tries of at most a 300 ms step each: the deadline held.
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("took %v", el)
+			}
+		})
+	}
+}
+
+// A plaintext client on an implicit-TLS port must not hang.
+func TestPlainClientOnTLSPort(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.TLS})
+	cl := client(s, deliver.StartTLS)
+	cl.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := deliver.Send(cl.Dial, "a@example.com", []string{"b@example.com"}, msg, deliver.Retry{Attempts: 1})
+	if err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}

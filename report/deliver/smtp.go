@@ -43,9 +43,6 @@ func (c *SMTP) Validate() error {
 	if c.Host == "" {
 		return errors.New("smtp.host: no SMTP server (set smtp.host, or sendmail)")
 	}
-	if c.Port < 1 || c.Port > 65535 {
-		return fmt.Errorf("smtp.port: %d is not a port", c.Port)
-	}
 	switch c.TLS {
 	case StartTLS, ImplicitTLS:
 	case NoTLS:
@@ -54,6 +51,9 @@ func (c *SMTP) Validate() error {
 		}
 	default:
 		return fmt.Errorf("smtp.tls: %q is not one of starttls, tls, none", c.TLS)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("smtp.port: %d is not a port", c.Port)
 	}
 	if c.Password != "" && c.Username == "" {
 		return errors.New("smtp.user: a password is set but no user")

@@ -108,8 +108,12 @@ func Start(t testing.TB, o Options) *Server {
 	return s
 }
 
-// Close stops the server (to test a server that went away).
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server (to test a server that went away). The
+// listener is closed here too: Serve may not have registered it yet.
+func (s *Server) Close() {
+	s.ln.Close()
+	s.srv.Close()
+}
 
 // Messages returns what was accepted so far.
 func (s *Server) Messages() []Message {

@@ -1,0 +1,150 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, mode os.FileMode, text string) string {
+	p := filepath.Join(t.TempDir(), "saltmail.yaml")
+	if err := os.WriteFile(p, []byte(text), mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func load(t *testing.T, env map[string]string, args ...string) (*Config, string, error) {
+	t.Helper()
+	f, _, errb := fixedFactory("")
+	f.Getenv = func(k string) string { return env[k] }
+	var cf *configFlags
+	c := NewCmdFlush(f, func(o *FlushOptions) error { cf = &o.Config; return nil })
+	c.SetArgs(args)
+	c.SetOut(&strings.Builder{})
+	c.SetErr(&strings.Builder{})
+	if err := c.Execute(); err != nil {
+		return nil, "", err
+	}
+	cfg, err := loadConfig(cf, f)
+	return cfg, errb.String(), err
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	path := writeConfig(t, 0o600, `
+from: salt@example.com
+to: [ops@example.com, dba@example.com]
+subject: "[salt] {{.Summary}}"
+spool_dir: /var/tmp/spool
+smtp:
+  host: yaml.example.com
+  port: 2525
+  tls: tls
+  user: saltmail
+  timeout: 30s
+retry:
+  attempts: 2
+`)
+	env := map[string]string{"SALTMAIL_SMTP_HOST": "env.example.com", "SALTMAIL_TO": "envops@example.com", "SALTMAIL_SMTP_PASSWORD": "pw"}
+	c, _, err := load(t, env, "--config", path, "--smtp-port", "465", "--to", "flag@example.com", "--to", "flag2@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string][2]any{
+		"from (yaml)":             {c.From, "salt@example.com"},
+		"to (flags win)":          {strings.Join(c.To, ","), "flag@example.com,flag2@example.com"},
+		"smtp.host (env wins)":    {c.SMTP.Host, "env.example.com"},
+		"smtp.port (flag)":        {c.SMTP.Port, 465},
+		"smtp.tls (yaml)":         {c.SMTP.TLS, "tls"},
+		"smtp.timeout":            {c.SMTP.Timeout, 30 * time.Second},
+		"password (env only)":     {c.SMTP.Password, "pw"},
+		"retry.attempts":          {c.Retry.Attempts, 2},
+		"retry.backoff (default)": {c.Retry.Backoff, 2 * time.Second},
+		"spool_dir":               {c.SpoolDir, "/var/tmp/spool"},
+		"subject":                 {c.Subject, "[salt] {{.Summary}}"},
+	}
+	for what, v := range checks {
+		if v[0] != v[1] {
+			t.Errorf("%s: %v, want %v", what, v[0], v[1])
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		args       []string
+		want       string
+	}{
+		{"unknown key", "smtp:\n  hots: x\n", nil, "line 2: unknown key smtp.hots"},
+		{"unknown top key", "recipients: [a@b.c]\n", nil, "line 1: unknown key recipients"},
+		{"wrong type", "smtp:\n  port: twenty\n", nil, `line 2: smtp.port: "twenty" is not a whole number`},
+		{"list for a scalar", "from: [a@b.c]\n", nil, "from takes one value, not a list"},
+		{"map for a scalar", "to:\n  a: b\n", nil, "to takes a value, not a map"},
+		{"bad duration flag", "", []string{"--smtp-timeout", "10"}, `--smtp-timeout: smtp.timeout: "10" is not a duration`},
+		{"bad yaml", "smtp: [\n", nil, "config"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"--config", writeConfig(t, 0o600, c.yaml)}, c.args...)
+			_, _, err := load(t, nil, args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestConfigPasswordWarnings(t *testing.T) {
+	path := writeConfig(t, 0o644, "smtp:\n  host: h\n  user: u\n  password: pw\n")
+	_, stderr, err := load(t, nil, "--config", path)
+	if err != nil || !strings.Contains(stderr, "holds a password and is readable by others (mode 0644)") {
+		t.Errorf("err %v stderr %q", err, stderr)
+	}
+	path = writeConfig(t, 0o600, "smtp:\n  host: h\n  user: u\n  password: pw\n")
+	if _, stderr, _ := load(t, nil, "--config", path); stderr != "" {
+		t.Errorf("warned about a private file: %q", stderr)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("from-file\n"), 0o600)
+	c, _, err := load(t, nil, "--smtp-password-file", pwFile)
+	if err != nil || c.SMTP.Password != "from-file" {
+		t.Errorf("password file: %v %q", err, c.SMTP.Password)
+	}
+}
+
+// The password has no flag: it would show in ps.
+func TestNoPasswordFlag(t *testing.T) {
+	f, _, errb := fixedFactory("")
+	if code := Main(f, []string{"--smtp-password", "x", "--to", "a@b.c"}); code != 2 || !strings.Contains(errb.String(), "unknown flag: --smtp-password") {
+		t.Errorf("exit %d: %s", code, errb)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--to", "a@example.com"}, "smtp.host: no SMTP server"},
+		{[]string{"--smtp-host", "h"}, "to (--to, SALTMAIL_TO): at least one recipient is needed"},
+		{[]string{"--to", "a@example.com", "--smtp-host", "h", "--smtp-tls", "ssl"}, `smtp.tls: "ssl" is not one of`},
+		{[]string{"--to", "not an address", "--smtp-host", "h"}, `to (--to, SALTMAIL_TO): "not an address"`},
+		{[]string{"--to", "a@example.com", "--smtp-host", "h", "--retry-attempts", "0"}, "retry.attempts (--retry-attempts, SALTMAIL_RETRY_ATTEMPTS): must be at least 1"},
+	}
+	for _, c := range cases {
+		f, _, errb := fixedFactory(`{"m": "Minion did not return"}`)
+		code := Main(f, c.args)
+		if code != 2 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errb, c.want)
+		}
+	}
+	// tls none with a password to a remote host is refused.
+	f, _, errb := fixedFactory("")
+	f.Getenv = func(k string) string { return map[string]string{"SALTMAIL_SMTP_PASSWORD": "pw"}[k] }
+	if code := Main(f, []string{"--to", "a@example.com", "--smtp-host", "smtp.example.com", "--smtp-tls", "none", "--smtp-user", "u"}); code != 2 || !strings.Contains(errb.String(), "in clear") {
+		t.Errorf("exit %d: %s", code, errb)
+	}
+}

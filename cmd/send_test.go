@@ -1,0 +1,128 @@
+package cmd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/saltmail/saltmail/report/deliver/smtptest"
+)
+
+// smtpArgs points saltmail at a test server, trusting its CA.
+func smtpArgs(t *testing.T, s *smtptest.Server, spool string) []string {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, s.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-ca-file", ca,
+		"--retry-backoff", "10ms", "--spool-dir", spool, "--from", "salt@example.com"}
+}
+
+func TestSendDelivers(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	spool := t.TempDir()
+	f, out, errb := fixedFactory("")
+	args := append([]string{"--to", "ops@example.com", "--bcc", "audit@example.com", corpus("master/salt.state.apply.mixed.json.out")}, smtpArgs(t, s, spool)...)
+	if code := Main(f, args); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if out.Len() != 0 || errb.Len() != 0 {
+		t.Errorf("not silent: %q %q", out, errb)
+	}
+	got := s.Messages()
+	if len(got) != 1 || strings.Join(got[0].To, ",") != "ops@example.com,audit@example.com" {
+		t.Fatalf("server got %+v", got)
+	}
+	if !bytes.Contains(got[0].Data, []byte("Subject: [salt] 3 minions: 1 failed, 1 changed")) || bytes.Contains(got[0].Data, []byte("audit@")) {
+		t.Errorf("message:\n%s", got[0].Data[:400])
+	}
+}
+
+func TestSendSilentWhenClean(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	f, out, errb := fixedFactory("")
+	args := append([]string{"--to", "ops@example.com", corpus("master/salt.state.apply.nochange.json.out")}, smtpArgs(t, s, t.TempDir())...)
+	if code := Main(f, args); code != 0 || out.Len()+errb.Len() != 0 || len(s.Messages()) != 0 {
+		t.Fatalf("exit %d, out %q, err %q, %d mails", code, out, errb, len(s.Messages()))
+	}
+}
+
+// 5xx: no retry, the mail is spooled, exit 1; later flush delivers the
+// very bytes that would have been sent.
+func TestSendSpoolsThenFlushDelivers(t *testing.T) {
+	down := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, FailData: []error{smtptest.Perm}})
+	spool := t.TempDir()
+	f, _, errb := fixedFactory("")
+	code := Main(f, append([]string{"--to", "ops@example.com", "--bcc", "audit@example.com", corpus("local/state.apply.failures.json.out")}, smtpArgs(t, down, spool)...))
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	files, _ := filepath.Glob(filepath.Join(spool, "*.eml"))
+	if len(files) != 1 || !strings.Contains(errb.String(), "spooled to "+files[0]) || !strings.Contains(errb.String(), "554") {
+		t.Fatalf("spool %v, stderr %q", files, errb)
+	}
+	spooled, _ := os.ReadFile(files[0])
+
+	up := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	f, _, errb = fixedFactory("")
+	if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 0 {
+		t.Fatalf("flush exit %d: %s", code, errb)
+	}
+	got := up.Messages()
+	if len(got) != 1 || !bytes.Equal(got[0].Data, spooled) || strings.Join(got[0].To, ",") != "ops@example.com,audit@example.com" {
+		t.Fatalf("flushed %+v", got)
+	}
+	if rest, _ := os.ReadDir(spool); len(rest) != 0 {
+		t.Errorf("spool not empty: %v", rest)
+	}
+}
+
+func TestSendServerDown(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	s.Close()
+	spool := t.TempDir()
+	f, _, errb := fixedFactory(`{"web1": "Minion did not return. [No response]"}`)
+	code := Main(f, append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, spool)...))
+	files, _ := filepath.Glob(filepath.Join(spool, "*.eml"))
+	if code != 1 || len(files) != 1 || !strings.Contains(errb.String(), "after 4 tries") {
+		t.Fatalf("exit %d, spool %v, stderr %q", code, files, errb)
+	}
+}
+
+// An unreadable input is news: the mail about it goes out, then exit 3.
+func TestSendUnreadableInput(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	f, _, errb := fixedFactory(`{"web1": {"test_|-a_|-a_|-f": {"result": false, "changes": {}, "__run_num__": 0}}}` + "\n{\"web2\": {")
+	code := Main(f, append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...))
+	if code != 3 || len(s.Messages()) != 1 || !strings.Contains(errb.String(), "stdin: line 2") {
+		t.Fatalf("exit %d, %d mails, stderr %q", code, len(s.Messages()), errb)
+	}
+	if !bytes.Contains(s.Messages()[0].Data, []byte("input unreadable")) {
+		t.Error("the mail does not say the input was cut")
+	}
+}
+
+func TestTestMail(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, Users: map[string]string{"salt": "pw"}})
+	f, out, errb := fixedFactory("")
+	f.Getenv = func(k string) string { return map[string]string{"SALTMAIL_SMTP_PASSWORD": "pw"}[k] }
+	code := Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt"}, smtpArgs(t, s, t.TempDir())...))
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errb)
+	}
+	for _, step := range []string{"connect:  connected to 127.0.0.1:", "starttls: TLS 1.3", "auth:     authenticated as salt with PLAIN", "accepted: the server accepted the message for ops@example.com"} {
+		if !strings.Contains(out.String(), step) {
+			t.Errorf("output lacks %q:\n%s", step, out)
+		}
+	}
+	// A wrong password: the step that failed is named, exit 1.
+	f, out, _ = fixedFactory("")
+	f.Getenv = func(k string) string { return map[string]string{"SALTMAIL_SMTP_PASSWORD": "wrong"}[k] }
+	code = Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt"}, smtpArgs(t, s, t.TempDir())...))
+	if code != 1 || !strings.Contains(out.String(), "FAILED   auth: 454") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}

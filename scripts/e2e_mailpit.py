@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""End to end against a real SMTP server: Mailpit on loopback.
+
+Every capture of real Salt output in testdata/corpus is piped through the
+saltmail binary (STARTTLS required, AUTH, a private CA). Mailpit's HTTP API
+must then show exactly one message for each capture that is news (with the
+subject `saltmail render` shows, the recipients, both parts) and none for a
+clean one. Usage: e2e_mailpit.py SALTMAIL MAILPIT
+"""
+import email.header
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, check, timeout=20.0):
+    """Polls check() until it returns a true value, within timeout."""
+    end = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > end:
+            sys.exit(f"e2e: timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class Mailpit:
+    def __init__(self, binary, tmp):
+        self.http = free_port()
+        self.smtp = free_port()
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", key, "-out", cert],
+            check=True, capture_output=True)
+        self.ca = cert
+        self.proc = subprocess.Popen(
+            [binary, "--listen", f"127.0.0.1:{self.http}", "--smtp", f"127.0.0.1:{self.smtp}",
+             "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
+             "--smtp-auth-accept-any", "--smtp-disable-rdns", "--max", "5000", "--quiet",
+             "--database", os.path.join(tmp, "mailpit.db")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("Mailpit's API", self.up)
+
+    def up(self):
+        try:
+            self.api("/api/v1/info")
+            return True
+        except OSError:
+            return False
+
+    def api(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=5) as r:
+            return json.load(r)
+
+    def count(self):
+        return self.api("/api/v1/messages?limit=1")["messages_count"]
+
+    def latest(self):
+        summary = self.api("/api/v1/messages?limit=1")["messages"][0]
+        return summary, self.api(f"/api/v1/message/{summary['ID']}")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def decoded_subject(eml):
+    for line in eml.split(b"\r\n\r\n", 1)[0].decode().replace("\r\n ", " ").split("\r\n"):
+        if line.startswith("Subject: "):
+            return str(email.header.make_header(email.header.decode_header(line[9:])))
+    return None
+
+
+def main():
+    saltmail, mailpit_bin = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="saltmail-e2e-")
+    mp = Mailpit(mailpit_bin, tmp)
+    try:
+        cfg = os.path.join(tmp, "saltmail.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""from: Salt <salt@example.com>
+to: [ops@example.com]
+cc: [lead@example.com]
+bcc: [audit@example.com]
+spool_dir: {tmp}/spool
+smtp:
+  host: 127.0.0.1
+  port: {mp.smtp}
+  tls: starttls
+  user: saltmail
+  ca_file: {mp.ca}
+  timeout: 5s
+""")
+        os.chmod(cfg, 0o600)
+        env = dict(os.environ, SALTMAIL_SMTP_PASSWORD="e2e-secret")
+        captures = sorted(glob.glob(os.path.join(ROOT, "testdata/corpus/*/*.out"))
+                          + glob.glob(os.path.join(ROOT, "testdata/corpus/reactor/*.jsonl")))
+        mails = clean = 0
+        for path in captures:
+            name = os.path.relpath(path, os.path.join(ROOT, "testdata/corpus"))
+            data = open(path, "rb").read()
+            render = subprocess.run([saltmail, "render", "--config", cfg], input=data, capture_output=True, env=env)
+            want = decoded_subject(render.stdout) if render.stdout else None
+            before = mp.count()
+            sent = subprocess.run([saltmail, "--config", cfg], input=data, capture_output=True, env=env)
+            unreadable = render.returncode == 3
+            if sent.returncode != (3 if unreadable else 0):
+                sys.exit(f"e2e: {name}: saltmail exited {sent.returncode}: {sent.stderr.decode()}")
+            if want is None:
+                if mp.count() != before:
+                    sys.exit(f"e2e: {name}: a clean input produced a mail")
+                clean += 1
+                continue
+            wait_for(f"the mail of {name}", lambda: mp.count() == before + 1)
+            summary, msg = mp.latest()
+            problems = []
+            if msg["Subject"] != want:
+                problems.append(f"subject {msg['Subject']!r}, render says {want!r}")
+            if [a["Address"] for a in msg["To"]] != ["ops@example.com"] or [a["Address"] for a in msg["Cc"]] != ["lead@example.com"]:
+                problems.append(f"recipients {msg['To']} {msg['Cc']}")
+            if [a["Address"] for a in msg.get("Bcc") or []] != ["audit@example.com"]:
+                problems.append(f"Bcc (envelope) {msg.get('Bcc')}")
+            if msg["From"]["Address"] != "salt@example.com" or msg["From"]["Name"] != "Salt":
+                problems.append(f"from {msg['From']}")
+            if not msg["Text"].startswith("Salt: ") or "<table" not in msg["HTML"]:
+                problems.append("text or HTML part missing")
+            if unreadable and "could not be read" not in msg["Text"]:
+                problems.append("the mail does not say the input was unreadable")
+            if problems:
+                sys.exit(f"e2e: {name}: " + "; ".join(problems))
+            mails += 1
+        print(f"e2e mailpit: {len(captures)} captures: {mails} mails read back with the right subject, "
+              f"recipients and both parts; {clean} clean inputs sent nothing")
+        if mails < 80 or clean < 10:
+            sys.exit("e2e: fewer captures than expected")
+    finally:
+        mp.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -108,11 +108,7 @@ func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) (
 	}
 	var out []outgoing
 	for _, one := range verdicts {
-		m, err := report.Build(one, report.MailOptions{
-			From: p.from, To: p.to, Cc: p.cc, Subject: p.subject,
-			Date: now, MessageID: messageID(now, hostname), PartLimit: p.partLimit,
-			AttachJSON: p.attachJSON,
-		})
+		m, err := report.Build(one, p.options(now, hostname))
 		if err != nil {
 			return nil, err
 		}
@@ -123,6 +119,15 @@ func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) (
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// options are the report's mail options for one message.
+func (p *mailPlan) options(now time.Time, hostname string) report.MailOptions {
+	return report.MailOptions{
+		From: p.from, To: p.to, Cc: p.cc, Subject: p.subject,
+		Date: now, MessageID: messageID(now, hostname), PartLimit: p.partLimit,
+		AttachJSON: p.attachJSON,
+	}
 }
 
 func (p *mailPlan) outgoing(m *gomail.Message) (outgoing, error) {

@@ -133,5 +133,6 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	root.AddCommand(NewCmdRender(f, nil))
 	root.AddCommand(NewCmdFlush(f, nil))
 	root.AddCommand(NewCmdTestMail(f, nil))
+	root.AddCommand(NewCmdRun(f, nil))
 	return root
 }

@@ -55,18 +55,7 @@ func runSend(opts *SendOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	spooled := 0
-	for _, m := range msgs {
-		tries, err := deliver.Send(d.dial, m.from, m.rcpt, m.data, d.retry)
-		if err == nil {
-			if opts.Verbose {
-				fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, d.what)
-			}
-			continue
-		}
-		spooled++
-		keep(f, cfg, m, fmt.Sprintf("%s after %d tries: %v", d.what, tries, err))
-	}
+	spooled := deliverAll(f, cfg, d, msgs, opts.Verbose)
 	if readErr != nil {
 		return &exitError{code: 3, err: readErr}
 	}
@@ -74,6 +63,24 @@ func runSend(opts *SendOptions) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// deliverAll delivers each message, spooling those that fail, and
+// returns how many were spooled.
+func deliverAll(f *Factory, cfg *Config, d *delivery, msgs []outgoing, verbose bool) int {
+	spooled := 0
+	for _, m := range msgs {
+		tries, err := deliver.Send(d.dial, m.from, m.rcpt, m.data, d.retry)
+		if err == nil {
+			if verbose {
+				fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, d.what)
+			}
+			continue
+		}
+		spooled++
+		keep(f, cfg, m, fmt.Sprintf("%s after %d tries: %v", d.what, tries, err))
+	}
+	return spooled
 }
 
 // keep spools a message that could not be delivered. Should even that

@@ -92,6 +92,7 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 		case Text:
 			e.v.warn(name + ": line " + strconv.Itoa(tok.Line) + ": skipped a line that is not JSON: " + string(tok.Value))
 		case DocStart:
+			e.v.Documents++
 			e.doc = docBuffer{members: e.doc.members[:0]}
 		case Member:
 			e.member(unquote(tok.Key), tok.Value)

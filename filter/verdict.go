@@ -124,6 +124,8 @@ type Verdict struct {
 	Errors int `json:"errors"`
 	// Results holds one entry per minion return, in input order.
 	Results []Minion `json:"results"`
+	// Documents counts the JSON documents read.
+	Documents int `json:"-"`
 	// Input is the reason the input could not be read, if it could not.
 	Input string `json:"input_error,omitempty"`
 	// Warnings name the text lines that were skipped.

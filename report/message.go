@@ -86,20 +86,7 @@ func Build(v *filter.Verdict, o MailOptions) (*gomail.Message, error) {
 	}
 
 	m := gomail.NewMessage()
-	m.SetHeader("From", o.From.String())
-	m.SetHeader("To", addrs(o.To)...)
-	if len(o.Cc) > 0 {
-		m.SetHeader("Cc", addrs(o.Cc)...)
-	}
-	m.SetHeader("Subject", subject)
-	m.SetHeader("Date", m.FormatDate(o.Date))
-	if o.MessageID != "" {
-		m.SetHeader("Message-ID", clean(o.MessageID, 250))
-	}
-	// RFC 3834: no auto-responder should answer; the Microsoft header
-	// says the same to Exchange.
-	m.SetHeader("Auto-Submitted", "auto-generated")
-	m.SetHeader("X-Auto-Response-Suppress", "All")
+	setHeaders(m, o, subject)
 	if jid, _ := jobOf(v); jid != "" {
 		m.SetHeader("X-Salt-Jid", clean(jid, maxHeaderValue))
 	}
@@ -122,6 +109,24 @@ func Build(v *filter.Verdict, o MailOptions) (*gomail.Message, error) {
 		}
 	}
 	return m, nil
+}
+
+// setHeaders writes the headers every saltmail message has.
+func setHeaders(m *gomail.Message, o MailOptions, subject string) {
+	m.SetHeader("From", o.From.String())
+	m.SetHeader("To", addrs(o.To)...)
+	if len(o.Cc) > 0 {
+		m.SetHeader("Cc", addrs(o.Cc)...)
+	}
+	m.SetHeader("Subject", subject)
+	m.SetHeader("Date", m.FormatDate(o.Date))
+	if o.MessageID != "" {
+		m.SetHeader("Message-ID", clean(o.MessageID, 250))
+	}
+	// RFC 3834: no auto-responder should answer; the Microsoft header
+	// says the same to Exchange.
+	m.SetHeader("Auto-Submitted", "auto-generated")
+	m.SetHeader("X-Auto-Response-Suppress", "All")
 }
 
 func addrs(as []*mail.Address) []string {

@@ -1,0 +1,164 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/saltmail/saltmail/filter"
+	"github.com/saltmail/saltmail/report"
+	"github.com/spf13/cobra"
+)
+
+// RunOptions are the inputs of `saltmail run`.
+type RunOptions struct {
+	SendOptions
+	Command []string
+	Timeout time.Duration
+}
+
+// NewCmdRun builds `saltmail run`, the cron wrapper.
+func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
+	opts := &RunOptions{SendOptions: SendOptions{IO: f, Filter: filter.DefaultOptions()}}
+	c := &cobra.Command{
+		Use:   "run [flags] -- COMMAND [ARGS...]",
+		Short: "Run a Salt command (from cron) and mail what it did",
+		Long: `run runs COMMAND (e.g. salt-call state.highstate --out=json), reads its
+stdout as Salt output and mails when states failed, changed or are
+pending. When the command itself fails and prints no usable JSON (master
+down, authentication error, time-out), it mails that failure with the
+exit status and the tail of stderr, as cronic does. It prints nothing
+when there is nothing to say, so cron's own MAILTO stays quiet.
+
+Exit status: 0 the command succeeded (and any mail was delivered); the
+command's own status when it failed (124 when it timed out, 127 when it
+could not start); 1 when delivery failed and the mail was spooled;
+2 usage or configuration error; 3 its output could not be read.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Command = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRun(opts)
+		},
+	}
+	c.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Hour, "kill the command when it runs longer")
+	newSendFlags(c, &opts.SendOptions)
+	return c
+}
+
+// tail keeps the last n bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	n   int
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.n {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.n:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.ToValidUTF8(string(t.buf), "?")
+}
+
+const tailBytes = 8 << 10
+
+func runRun(opts *RunOptions) error {
+	f := opts.IO
+	cfg, err := loadConfig(&opts.Config, f)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	host := f.hostname()
+	plan, err := cfg.mailPlan(host)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	d, err := cfg.delivery(host, nil)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
+	defer cancel()
+	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a time-out kills its children too
+	stderr := &tail{n: tailBytes}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	status, code := "", 0
+	var v *filter.Verdict
+	var readErr error
+	if err := cmd.Start(); err != nil {
+		status, code = "could not start: "+err.Error(), 127
+		v = &filter.Verdict{}
+	} else {
+		stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+		defer stop()
+		e := filter.NewEvaluator(opts.Filter)
+		readErr = e.Read(stdout, opts.Command[0])
+		io.Copy(io.Discard, stdout) // a reader that stopped early must not block the command
+		werr := cmd.Wait()
+		v = e.Verdict()
+		var ee *exec.ExitError
+		switch {
+		case ctx.Err() != nil:
+			status, code = "killed after "+opts.Timeout.String(), 124
+		case errors.As(werr, &ee):
+			status, code = ee.String(), ee.ExitCode()
+			if code < 0 {
+				code = 1 // killed by a signal
+			}
+		case werr != nil:
+			status, code = werr.Error(), 1
+		}
+	}
+	printDiagnostics(f.Stderr, v, opts.Verbose)
+
+	now := f.now()
+	var msgs []outgoing
+	if code != 0 && v.Documents == 0 {
+		cf := report.CommandFailure{Command: opts.Command, Status: status, Host: host, Stderr: stderr.String(), Stdout: strings.Join(v.Warnings, "\n")}
+		m, err := report.BuildCommandFailure(cf, plan.options(now, host))
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		o, err := plan.outgoing(m)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		msgs = []outgoing{o}
+		readErr = nil // the mail says it all
+	} else if msgs, err = plan.messages(v, now, host); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	spooled := deliverAll(f, cfg, d, msgs, opts.Verbose)
+	switch {
+	case code != 0:
+		return &exitError{code: code}
+	case spooled > 0:
+		return &exitError{code: 1}
+	case readErr != nil:
+		return &exitError{code: 3, err: fmt.Errorf("output of %s: %w", opts.Command[0], readErr)}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package cmd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/saltmail/saltmail/report/deliver/smtptest"
+)
+
+func TestRun(t *testing.T) {
+	highstate := corpus("master/salt.state.highstate.json.out")
+	cases := []struct {
+		name    string
+		command []string
+		extra   []string
+		code    int
+		subject string // "" = no mail
+		body    string
+	}{
+		{"states failed", []string{"cat", highstate}, nil, 0, "[salt] 3 minions: 15 failed, 12 changed", "Summary for minion1"},
+		{"clean run is silent", []string{"cat", corpus("master/salt.state.apply.nochange.json.out")}, nil, 0, "", ""},
+		{"salt-call exits 1 with failures", []string{"sh", "-c", "cat " + corpus("local/state.apply.failures.json.out") + "; exit 1"}, nil, 1, "[salt] local: 5 failed", "fail_test"},
+		{"command failed, no JSON", []string{"sh", "-c", "echo 'Salt request timed out. The master is not responding.' >&2; exit 2"}, nil, 2,
+			"[salt] command failed on master1: sh -c echo 'Salt request timed out. The master is not responding.' >&2; exit 2 (exit status 2)", "The master is not responding."},
+		{"false", []string{"false"}, nil, 1, "[salt] command failed on master1: false (exit status 1)", "exit status 1"},
+		{"time-out", []string{"sleep", "30"}, []string{"--timeout", "200ms"}, 124, "[salt] command failed on master1: sleep 30 (killed after 200ms)", "killed after 200ms"},
+		{"cannot start", []string{"/nonexistent/salt-call"}, nil, 127, "[salt] command failed on master1: /nonexistent/salt-call (could not start", "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+			f, out, errb := fixedFactory("")
+			args := append(append(append([]string{"run", "--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...), c.extra...), "--")
+			code := Main(f, append(args, c.command...))
+			if code != c.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errb)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout %q: run must be silent for cron", out)
+			}
+			msgs := s.Messages()
+			if c.subject == "" {
+				if len(msgs) != 0 {
+					t.Errorf("%d mails for a clean run", len(msgs))
+				}
+				return
+			}
+			unfolded := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n "), []byte(" ")) }
+			if len(msgs) != 1 || !bytes.Contains(unfolded(msgs[0].Data), []byte("Subject: "+c.subject)) || !bytes.Contains(msgs[0].Data, []byte(c.body)) {
+				var got string
+				if len(msgs) > 0 {
+					got = string(msgs[0].Data[:min(600, len(msgs[0].Data))])
+				}
+				t.Errorf("%d mails; want subject %q and %q in:\n%s", len(msgs), c.subject, c.body, got)
+			}
+		})
+	}
+}
+
+func TestRunNeedsACommand(t *testing.T) {
+	f, _, errb := fixedFactory("")
+	if code := Main(f, []string{"run", "--to", "a@example.com"}); code != 2 || !strings.Contains(errb.String(), "requires at least 1 arg") {
+		t.Errorf("exit %d: %s", code, errb)
+	}
+}

@@ -15,13 +15,13 @@ type CheckOptions struct {
 	Files   []string
 	Output  string // text or json
 	Verbose bool
-	Filter  filter.Options
+	Input   inputOptions
 }
 
 // NewCmdCheck builds `saltmail check`. runF replaces the run function in
 // tests of flag parsing.
 func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f, Filter: filter.DefaultOptions()}
+	opts := &CheckOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}
 	c := &cobra.Command{
 		Use:   "check [FILE...]",
 		Short: "Print a monitoring-plugin verdict on Salt job returns",
@@ -45,12 +45,12 @@ pending states only), 2 CRITICAL (a failed state or a minion in error),
 	}
 	c.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text (one line) or json (the whole verdict)")
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
-	addFilterFlags(c.Flags(), &opts.Filter)
+	addInputFlags(c.Flags(), &opts.Input)
 	return c
 }
 
 func runCheck(opts *CheckOptions) error {
-	v, err := readInputs(opts.IO, opts.Files, opts.Filter)
+	v, err := readInputs(opts.IO, opts.Files, opts.Input)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Stdout)

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -140,5 +141,25 @@ func TestCheckCorpusLines(t *testing.T) {
 	}
 	if string(want) != b.String() {
 		t.Errorf("check lines differ from %s (go test ./cmd -update to accept)", golden)
+	}
+}
+
+// The reactor example sends the event as base64 (cmd.run rewrites
+// backslash-n pairs in stdin); --base64 reads it back unchanged.
+func TestBase64Input(t *testing.T) {
+	raw, err := os.ReadFile(corpus("local/state.apply.diff.json.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.StdEncoding.EncodeToString(raw)
+	wrapped := enc[:40] + "\n" + enc[40:] + "\n" // line breaks are skipped
+	_, plain, _ := run(t, string(raw), "check", "--output", "json")
+	code, decoded, errb := run(t, wrapped, "check", "--base64", "--output", "json")
+	if code != 1 || plain != decoded {
+		t.Errorf("exit %d (%s); base64 verdict differs", code, errb)
+	}
+	code, _, errb = run(t, "not base64!", "check", "--base64")
+	if code != 3 || !strings.Contains(errb, "illegal base64") {
+		t.Errorf("exit %d: %s", code, errb)
 	}
 }

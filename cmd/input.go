@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,19 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// addFilterFlags binds the evaluation options shared by every command
-// that reads Salt output.
-func addFilterFlags(fs *pflag.FlagSet, o *filter.Options) {
+// inputOptions say how to read Salt output.
+type inputOptions struct {
+	Filter filter.Options
+	// Base64: the input is base64 of the JSON, as the reactor example
+	// sends it (cmd.run rewrites backslash-n pairs in its stdin).
+	Base64 bool
+}
+
+// addInputFlags binds the input options shared by every command that
+// reads Salt output.
+func addInputFlags(fs *pflag.FlagSet, in *inputOptions) {
+	o := &in.Filter
+	fs.BoolVar(&in.Base64, "base64", false, "the input is base64-encoded JSON (what the reactor example sends)")
 	fs.StringVar(&o.ResultPath, "result-path", o.ResultPath, "gjson path of a state's result")
 	fs.StringVar(&o.ChangesPath, "changes-path", o.ChangesPath, "gjson path of a state's changes")
 	fs.StringVar(&o.CommentPath, "comment-path", o.CommentPath, "gjson path of a state's comment")
@@ -23,14 +34,14 @@ func addFilterFlags(fs *pflag.FlagSet, o *filter.Options) {
 // readInputs evaluates every FILE (stdin when there is none, or for
 // "-") into one verdict. A file that cannot be read does not stop the
 // others: the first such error is returned with the verdict of all.
-func readInputs(f *Factory, files []string, o filter.Options) (*filter.Verdict, error) {
+func readInputs(f *Factory, files []string, in inputOptions) (*filter.Verdict, error) {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	e := filter.NewEvaluator(o)
+	e := filter.NewEvaluator(in.Filter)
 	var first error
 	for _, name := range files {
-		if err := readOne(f, e, name); err != nil && first == nil {
+		if err := readOne(f, e, name, in.Base64); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -44,7 +55,7 @@ func readInputs(f *Factory, files []string, o filter.Options) (*filter.Verdict, 
 	return v, first
 }
 
-func readOne(f *Factory, e *filter.Evaluator, name string) error {
+func readOne(f *Factory, e *filter.Evaluator, name string, b64 bool) error {
 	var src io.Reader = f.Stdin
 	label := "stdin"
 	if name != "-" {
@@ -54,6 +65,11 @@ func readOne(f *Factory, e *filter.Evaluator, name string) error {
 		}
 		defer fh.Close()
 		src, label = fh, name
+	}
+	if b64 {
+		// The decoder skips line breaks; offsets in errors are then
+		// offsets into the decoded JSON.
+		src = base64.NewDecoder(base64.StdEncoding, src)
 	}
 	if err := e.Read(src, label); err != nil {
 		var ie *filter.InputError

@@ -12,13 +12,13 @@ type RenderOptions struct {
 	IO      *Factory
 	Files   []string
 	Verbose bool
-	Filter  filter.Options
+	Input   inputOptions
 	Config  configFlags
 }
 
 // NewCmdRender builds `saltmail render`.
 func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
-	opts := &RenderOptions{IO: f, Filter: filter.DefaultOptions()}
+	opts := &RenderOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}
 	c := &cobra.Command{
 		Use:   "render [FILE...]",
 		Short: "Print the mail saltmail would send, and send nothing",
@@ -40,7 +40,7 @@ Exit status: 0 done (printed or nothing to say), 2 usage error,
 	}
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
 	addConfigFlags(c.Flags(), &opts.Config)
-	addFilterFlags(c.Flags(), &opts.Filter)
+	addInputFlags(c.Flags(), &opts.Input)
 	return c
 }
 
@@ -54,7 +54,7 @@ func runRender(opts *RenderOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	v, readErr := readInputs(opts.IO, opts.Files, opts.Filter)
+	v, readErr := readInputs(opts.IO, opts.Files, opts.Input)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	now := opts.IO.now()
 	msgs, err := plan.messages(v, now, host)

@@ -114,7 +114,7 @@ func usageExit(root *cobra.Command, args []string) int {
 
 // NewCmdRoot builds the saltmail command tree.
 func NewCmdRoot(f *Factory) *cobra.Command {
-	opts := &SendOptions{IO: f, Filter: filter.DefaultOptions()}
+	opts := &SendOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}
 	root := &cobra.Command{
 		Use:           "saltmail [FILE...]",
 		Short:         "Mail Salt admins when a state run failed or changed something",

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,7 @@ type RunOptions struct {
 
 // NewCmdRun builds `saltmail run`, the cron wrapper.
 func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
-	opts := &RunOptions{SendOptions: SendOptions{IO: f, Filter: filter.DefaultOptions()}}
+	opts := &RunOptions{SendOptions: SendOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}}
 	c := &cobra.Command{
 		Use:   "run [flags] -- COMMAND [ARGS...]",
 		Short: "Run a Salt command (from cron) and mail what it did",
@@ -114,8 +115,12 @@ func runRun(opts *RunOptions) error {
 	} else {
 		stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		defer stop()
-		e := filter.NewEvaluator(opts.Filter)
-		readErr = e.Read(stdout, opts.Command[0])
+		e := filter.NewEvaluator(opts.Input.Filter)
+		var src io.Reader = stdout
+		if opts.Input.Base64 {
+			src = base64.NewDecoder(base64.StdEncoding, stdout)
+		}
+		readErr = e.Read(src, opts.Command[0])
 		io.Copy(io.Discard, stdout) // a reader that stopped early must not block the command
 		werr := cmd.Wait()
 		v = e.Verdict()

@@ -3,7 +3,6 @@ package cmd
 import (
 	"fmt"
 
-	"github.com/saltmail/saltmail/filter"
 	"github.com/saltmail/saltmail/report/deliver"
 	"github.com/spf13/cobra"
 )
@@ -13,7 +12,7 @@ type SendOptions struct {
 	IO      *Factory
 	Files   []string
 	Verbose bool
-	Filter  filter.Options
+	Input   inputOptions
 	Config  configFlags
 }
 
@@ -48,7 +47,7 @@ func runSend(opts *SendOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	v, readErr := readInputs(f, opts.Files, opts.Filter)
+	v, readErr := readInputs(f, opts.Files, opts.Input)
 	printDiagnostics(f.Stderr, v, opts.Verbose)
 	now := f.now()
 	msgs, err := plan.messages(v, now, host)
@@ -99,5 +98,5 @@ func keep(f *Factory, cfg *Config, m outgoing, reason string) {
 func newSendFlags(c *cobra.Command, opts *SendOptions) {
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr what was ignored and delivered")
 	addConfigFlags(c.Flags(), &opts.Config)
-	addFilterFlags(c.Flags(), &opts.Filter)
+	addInputFlags(c.Flags(), &opts.Input)
 }

@@ -9,80 +9,15 @@ clean one. Usage: e2e_mailpit.py SALTMAIL MAILPIT
 """
 import email.header
 import glob
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+
+from e2e_lib import Mailpit, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, check, timeout=20.0):
-    """Polls check() until it returns a true value, within timeout."""
-    end = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > end:
-            sys.exit(f"e2e: timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-class Mailpit:
-    def __init__(self, binary, tmp):
-        self.http = free_port()
-        self.smtp = free_port()
-        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-             "-keyout", key, "-out", cert],
-            check=True, capture_output=True)
-        self.ca = cert
-        self.proc = subprocess.Popen(
-            [binary, "--listen", f"127.0.0.1:{self.http}", "--smtp", f"127.0.0.1:{self.smtp}",
-             "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
-             "--smtp-auth-accept-any", "--smtp-disable-rdns", "--max", "5000", "--quiet",
-             "--database", os.path.join(tmp, "mailpit.db")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for("Mailpit's API", self.up)
-
-    def up(self):
-        try:
-            self.api("/api/v1/info")
-            return True
-        except OSError:
-            return False
-
-    def api(self, path):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=5) as r:
-            return json.load(r)
-
-    def count(self):
-        return self.api("/api/v1/messages?limit=1")["messages_count"]
-
-    def latest(self):
-        summary = self.api("/api/v1/messages?limit=1")["messages"][0]
-        return summary, self.api(f"/api/v1/message/{summary['ID']}")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def decoded_subject(eml):
@@ -95,7 +30,7 @@ def decoded_subject(eml):
 def main():
     saltmail, mailpit_bin = sys.argv[1], sys.argv[2]
     tmp = tempfile.mkdtemp(prefix="saltmail-e2e-")
-    mp = Mailpit(mailpit_bin, tmp)
+    mp = Mailpit(mailpit_bin, tmp, starttls=True)
     try:
         cfg = os.path.join(tmp, "saltmail.yaml")
         with open(cfg, "w") as f:

@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""saltmail inside a REAL Salt installation: master, two minions, Mailpit.
+
+Usage: e2e_salt.py SALTMAIL MAILPIT SALT_VENV
+
+Everything runs on loopback in a temporary directory. The example files
+under examples/ are used as they are, with only the binary, config and
+reactor paths swapped for the test's own, and examples/salt/saltmail is
+applied with salt-call --local to install them. Then:
+
+1. a state run that fails and changes on minion1 and is clean on minion2:
+   through the reactor exactly one mail, for minion1, with the diff, the
+   unicode and the multi-line stderr intact;
+2. test.ping and saltutil.find_job: the reactor starts no process, no mail;
+3. `salt '*' state.apply ... --out=json | saltmail`: one digest naming both
+   minions; with minion2 stopped the mail says it did not return;
+4. `saltmail run -- salt-call --local ...` with a failing state: a mail;
+   `saltmail run -- false`: a mail with the exit status; the cron example
+   line runs a highstate through `saltmail run`: a mail;
+5. `state.apply test=True`: a mail of pending states, no failures;
+6. an SLS with a Jinja error: a mail with Salt's render error.
+Each output Salt printed is also checked against the corpus's shapes.
+"""
+import base64
+import getpass
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from e2e_lib import Mailpit, free_port, wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE_KEYS = {"name", "changes", "result", "comment", "__sls__", "__run_num__", "start_time", "duration", "__id__"}
+
+SLS = {
+    "e2e_mixed.sls": r"""{% set base = '@WORK@/' ~ grains['id'] %}
+{% if grains['id'] == 'minion1' %}
+e2e_seed:
+  cmd.run:
+    - name: mkdir -p {{ base }} && printf 'line one\nline two\n' > {{ base }}/motd
+
+e2e_motd:
+  file.managed:
+    - name: {{ base }}/motd
+    - contents: |
+        line one
+        ligne deux — ünïcødé ☃
+    - require:
+      - cmd: e2e_seed
+
+e2e_broken:
+  cmd.run:
+    - name: 'printf "first line\nsecond line with a literal \\\\n backslash-n\n" >&2; exit 2'
+{% else %}
+e2e_clean:
+  test.succeed_without_changes:
+    - name: nothing to do on {{ grains['id'] }}
+{% endif %}
+""",
+    "e2e_change.sls": """e2e_change:
+  test.succeed_with_changes:
+    - name: a change on {{ grains['id'] }}
+""",
+    "e2e_fail.sls": """e2e_fail_change:
+  test.succeed_with_changes:
+    - name: a change before the failure
+
+e2e_fail_cmd:
+  cmd.run:
+    - name: 'echo "cron-time failure" >&2; exit 3'
+""",
+    "e2e_jinja.sls": """e2e_jinja:
+  test.succeed_without_changes:
+    - name: {{ this_is_undefined.attribute }}
+""",
+    "top.sls": """base:
+  '*':
+    - e2e_mixed
+""",
+}
+
+
+class Salt:
+    """A salt-master and minions on loopback, under root."""
+
+    def __init__(self, venv, root):
+        self.venv, self.root = venv, root
+        self.conf = os.path.join(root, "etc", "salt")
+        self.procs = {}
+        self.pub, self.ret = free_port(), free_port()
+        os.makedirs(os.path.join(self.conf, "master.d"), exist_ok=True)
+        user = getpass.getuser()
+        with open(os.path.join(self.conf, "master"), "w") as f:
+            f.write(f"""root_dir: {root}
+interface: 127.0.0.1
+publish_port: {self.pub}
+ret_port: {self.ret}
+auto_accept: True
+user: {user}
+worker_threads: 2
+file_roots:
+  base: [{root}/srv/salt]
+log_file: {root}/master.log
+log_level_logfile: info
+""")
+        # salt-call --local, for the cron-style runs and the installer
+        self.local = os.path.join(root, "local")
+        os.makedirs(self.local, exist_ok=True)
+        with open(os.path.join(self.local, "minion"), "w") as f:
+            f.write(f"""id: local-master
+root_dir: {self.local}
+file_client: local
+file_roots:
+  base: [{root}/srv/salt]
+user: {user}
+log_file: {self.local}/minion.log
+""")
+
+    def bin(self, name):
+        return os.path.join(self.venv, "bin", name)
+
+    def start(self, name, args):
+        log = open(os.path.join(self.root, name + ".out"), "w")
+        self.procs[name] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start_master(self):
+        self.start("master", [self.bin("salt-master"), "-c", self.conf])
+
+    def start_minion(self, mid):
+        d = os.path.join(self.root, mid)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "minion"), "w") as f:
+            f.write(f"""id: {mid}
+root_dir: {d}
+master: 127.0.0.1
+master_port: {self.ret}
+publish_port: {self.pub}
+user: {getpass.getuser()}
+log_file: {d}/minion.log
+acceptance_wait_time: 1
+random_reauth_delay: 0
+""")
+        self.start(mid, [self.bin("salt-minion"), "-c", d])
+
+    def stop(self, name):
+        p = self.procs.pop(name)
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=15)
+
+    def stop_all(self):
+        for name in list(self.procs):
+            self.stop(name)
+
+    def salt(self, *args, timeout=120):
+        return subprocess.run([self.bin("salt"), "-c", self.conf, *args], capture_output=True, timeout=timeout)
+
+    def ping(self, minions):
+        out = self.salt("*", "test.ping", "--out=json", "--static", "-t", "3").stdout
+        try:
+            return all(json.loads(out or b"{}").get(m) is True for m in minions)
+        except ValueError:
+            return False
+
+
+def fail(msg):
+    sys.exit("e2e salt: " + msg)
+
+
+def check_shapes(what, out, minions):
+    """The JSON Salt printed has the corpus's shapes: one document per
+    minion (streaming), each a map of state entries with its fields."""
+    docs = [json.loads(d) for d in re.split(rb"(?m)^(?=\{)", out) if d.strip()]
+    seen = []
+    for d in docs:
+        for mid, ret in d.items():
+            seen.append(mid)
+            if isinstance(ret, dict):
+                for key, entry in ret.items():
+                    if key.count("_|-") < 3 or not STATE_KEYS <= set(entry):
+                        fail(f"{what}: {mid}: state entry {key!r} lacks {STATE_KEYS - set(entry)}")
+    if sorted(seen) != sorted(minions):
+        fail(f"{what}: documents for {seen}, want {minions}")
+
+
+def main():
+    saltmail, mailpit_bin, venv = sys.argv[1], sys.argv[2], sys.argv[3]
+    version = subprocess.run([os.path.join(venv, "bin", "salt"), "--version"], capture_output=True, text=True).stdout.strip()
+    root = tempfile.mkdtemp(prefix="saltmail-salt-")
+    mp = Mailpit(mailpit_bin, root)
+    salt = Salt(venv, root)
+    try:
+        run_scenarios(saltmail, mp, salt, root)
+        print(f"e2e salt ({version}): reactor, CLI pipe, saltmail run and the cron example proven on a real master")
+    finally:
+        salt.stop_all()
+        mp.stop()
+        if os.environ.get("KEEP_E2E"):
+            print("kept", root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def install(saltmail, mp, salt, root):
+    """Applies examples/salt/saltmail with salt-call --local, serving the
+    example files, so that the installer SLS is exercised too. The
+    binary it installs is a wrapper that logs each call and runs saltmail."""
+    srv = os.path.join(root, "srv", "salt")
+    files = os.path.join(srv, "saltmail", "files")
+    os.makedirs(files)
+    shutil.copy(os.path.join(ROOT, "examples/salt/saltmail/init.sls"), os.path.join(srv, "saltmail", "init.sls"))
+    shutil.copy(os.path.join(ROOT, "examples/reactor/saltmail.sls"), os.path.join(files, "reactor.sls"))
+    shutil.copy(os.path.join(ROOT, "examples/master.d/saltmail.conf"), os.path.join(files, "master.conf"))
+    shutil.copy(os.path.join(ROOT, "examples/cron/saltmail"), os.path.join(files, "cron"))
+    with open(os.path.join(files, "saltmail"), "w") as f:
+        f.write(f'#!/bin/sh\necho "$*" >> {root}/invocations.log\nexec {saltmail} "$@"\n')
+    with open(os.path.join(files, "saltmail.yaml"), "w") as f:
+        f.write(f"""to: [reactor@example.com]
+spool_dir: {root}/spool
+smtp:
+  host: 127.0.0.1
+  port: {mp.smtp}
+  tls: none
+""")
+    for name, text in SLS.items():
+        with open(os.path.join(srv, name), "w") as f:
+            f.write(text.replace("@WORK@", os.path.join(root, "work")))
+    pillar = {"saltmail": {"bin": f"{root}/bin/saltmail", "config": f"{root}/saltmail.yaml",
+                           "master_d": f"{salt.conf}/master.d", "reactor_dir": f"{root}/reactor",
+                           "cron_d": f"{root}/cron.d", "spool_dir": f"{root}/spool"}}
+    out = subprocess.run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.apply", "saltmail",
+                          "pillar=" + json.dumps(pillar), "--out=json"], capture_output=True)
+    res = json.loads(out.stdout or b"{}").get("local")
+    if out.returncode != 0 or not isinstance(res, dict) or not all(s["result"] for s in res.values()):
+        fail(f"installing with examples/salt/saltmail failed: {out.stdout.decode()} {out.stderr.decode()[-2000:]}")
+    st = os.stat(f"{root}/saltmail.yaml")
+    if st.st_mode & 0o777 != 0o600:
+        fail(f"the installed config has mode {st.st_mode & 0o777:o}")
+    for path in (f"{root}/reactor/saltmail.sls", f"{salt.conf}/master.d/saltmail.conf", f"{root}/cron.d/saltmail"):
+        text = open(path).read()
+        if "/usr/local/bin/saltmail" in text or "/etc/salt/saltmail.yaml" in text or "/srv/reactor/" in text:
+            fail(f"{path} still names a default path")
+    return f"{root}/bin/saltmail", f"{root}/saltmail.yaml"
+
+
+def invocations(root):
+    try:
+        return open(os.path.join(root, "invocations.log")).read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def run_scenarios(saltmail, mp, salt, root):
+    binary, config = install(saltmail, mp, salt, root)
+    salt.start_master()
+    salt.start_minion("minion1")
+    salt.start_minion("minion2")
+    wait_for("both minions to answer", lambda: salt.ping(["minion1", "minion2"]), timeout=120)
+
+    def reactor_mails():
+        return mp.search("to:reactor@example.com")
+
+    # 1. the reactor: one mail, for the minion with failures and changes
+    out = salt.salt("*", "state.apply", "e2e_mixed", "--out=json")
+    check_shapes("state.apply e2e_mixed", out.stdout, ["minion1", "minion2"])
+    m1 = {}
+    for doc in re.split(rb"(?m)^(?=\{)", out.stdout):
+        if doc.strip():
+            m1.update(json.loads(doc).get("minion1", {}))
+    wait_for("the reactor to run saltmail for both minions", lambda: len(invocations(root)) >= 2, timeout=90)
+    wait_for("the reactor's mail", lambda: len(reactor_mails()) >= 1, timeout=60)
+    calls = invocations(root)
+    if len(calls) != 2 or any("--base64" not in c for c in calls):
+        fail(f"reactor invocations: {calls}")
+    mails = reactor_mails()
+    if len(mails) != 1 or not mails[0]["Subject"].startswith("[salt] minion1: 1 failed, 2 changed (state.apply "):
+        fail(f"reactor mails: {[m['Subject'] for m in mails]}")
+    text = mails[0]["Text"]
+    diff = next(v["changes"]["diff"] for k, v in m1.items() if k.startswith("file_|-e2e_motd"))
+    stderr = next(v["changes"]["stderr"] for k, v in m1.items() if k.startswith("cmd_|-e2e_broken"))
+    for want in diff.splitlines() + stderr.splitlines():
+        if want.strip() and want not in text:
+            fail(f"the reactor mail lost {want!r}:\n{text}")
+    if "ünïcødé ☃" not in text or "\\n backslash-n" not in text:
+        fail("unicode or the literal backslash-n did not survive the reactor")
+
+    # 2. non-state jobs start nothing; a later state job proves the reactor ran on
+    salt.salt("*", "test.ping", "--out=json")
+    salt.salt("*", "saltutil.find_job", "20261125000000000000", "--out=json")
+    salt.salt("minion2", "state.apply", "e2e_change", "--out=json")
+    wait_for("the reactor's second mail", lambda: len(reactor_mails()) >= 2, timeout=60)
+    calls = invocations(root)
+    if len(calls) != 3:
+        fail(f"after test.ping and find_job the reactor ran saltmail {len(calls) - 2} times, want 1 (the state run): {calls}")
+    if len(reactor_mails()) != 2 or not reactor_mails()[0]["Subject"].startswith("[salt] minion2: 1 changed"):
+        fail(f"reactor mails: {[m['Subject'] for m in reactor_mails()]}")
+
+    def pipe(*salt_args, to):
+        out = salt.salt(*salt_args, "--out=json")
+        before = len(mp.search(f"to:{to}"))
+        sent = subprocess.run([binary, "--config", config, "--to", to], input=out.stdout, capture_output=True)
+        if sent.returncode != 0:
+            fail(f"saltmail after salt {' '.join(salt_args)}: exit {sent.returncode}: {sent.stderr.decode()}")
+        wait_for(f"the mail to {to}", lambda: len(mp.search(f"to:{to}")) == before + 1)
+        return out.stdout, mp.search(f"to:{to}")[0]
+
+    # 3. the CLI pipe: one digest for both minions
+    out, mail = pipe("*", "state.apply", "e2e_mixed", to="pipe@example.com")
+    check_shapes("piped state.apply", out, ["minion1", "minion2"])
+    if mail["Subject"] != "[salt] 2 minions: 1 failed, 2 changed" or "Unchanged: 1 minion: minion2" not in mail["Text"]:
+        fail(f"digest: {mail['Subject']!r}\n{mail['Text'][:500]}")
+
+    # 5. test=True: pending, not failed
+    out, mail = pipe("*", "state.apply", "e2e_mixed", "test=True", to="test@example.com")
+    if "pending" not in mail["Subject"] or "failed" in mail["Subject"] or "Result: None" not in mail["Text"]:
+        fail(f"test=True mail: {mail['Subject']!r}")
+
+    # 6. a Jinja error: Salt's render error in the mail
+    out, mail = pipe("*", "state.apply", "e2e_jinja", to="jinja@example.com")
+    check_shapes("render error", out, ["minion1", "minion2"])
+    if "2 with errors" not in mail["Subject"] or "Rendering SLS 'base:e2e_jinja' failed" not in mail["Text"] or "Data failed to compile:" not in mail["Text"]:
+        fail(f"render error mail: {mail['Subject']!r}\n{mail['Text'][:500]}")
+
+    # 4. saltmail run: salt-call --local with a failing state, a failing command, the cron line
+    def run(args, to, code):
+        before = len(mp.search(f"to:{to}"))
+        r = subprocess.run([binary, "run", "--config", config, "--to", to, "--", *args], capture_output=True)
+        if r.returncode != code or r.stdout:
+            fail(f"saltmail run {args}: exit {r.returncode} (want {code}), stdout {r.stdout!r}, stderr {r.stderr.decode()}")
+        wait_for(f"the mail to {to}", lambda: len(mp.search(f"to:{to}")) == before + 1)
+        return mp.search(f"to:{to}")[0]
+
+    mail = run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.apply", "e2e_fail", "--out=json"], "run@example.com", 1)
+    if not mail["Subject"].startswith("[salt] local: 1 failed, 1 changed") or "cron-time failure" not in mail["Text"]:
+        fail(f"saltmail run salt-call: {mail['Subject']!r}")
+    mail = run(["false"], "false@example.com", 1)
+    if "exit status 1" not in mail["Subject"]:
+        fail(f"saltmail run false: {mail['Subject']!r}")
+    cron = [l for l in open(f"{root}/cron.d/saltmail") if not l.startswith("#") and "saltmail run" in l][0]
+    command = cron.split(None, 6)[6].strip()  # m h dom mon dow user COMMAND
+    before = len(reactor_mails())
+    env = dict(os.environ, SALT_CONFIG_DIR=salt.conf, PATH=os.path.join(salt.venv, "bin") + os.pathsep + os.environ["PATH"])
+    r = subprocess.run(["sh", "-c", command], capture_output=True, env=env)
+    # salt exits 1 when a state failed; saltmail run passes that on, and
+    # prints nothing, so cron itself stays quiet.
+    if r.returncode != 1 or r.stdout or r.stderr:
+        fail(f"the cron line {command!r}: exit {r.returncode}, {r.stdout!r} {r.stderr!r}")
+    want = "[salt] 2 minions: 1 failed, 2 changed"
+    wait_for("the cron run's digest", lambda: any(m["Subject"] == want for m in reactor_mails()[: len(reactor_mails()) - before]), timeout=60)
+
+    # 3b. a minion that does not answer is named in the piped mail
+    salt.stop("minion2")
+    out, mail = pipe("*", "state.apply", "e2e_change", "-t", "5", to="down@example.com")
+    if "did not return" not in mail["Subject"] or "minion2:" not in mail["Text"] or "Minion did not return" not in mail["Text"]:
+        fail(f"dead minion mail: {mail['Subject']!r}\n{mail['Text'][:600]}")
+
+
+if __name__ == "__main__":
+    main()

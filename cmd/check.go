@@ -16,6 +16,7 @@ type CheckOptions struct {
 	Output  string // text or json
 	Verbose bool
 	Input   inputOptions
+	Config  configFlags
 }
 
 // NewCmdCheck builds `saltmail check`. runF replaces the run function in
@@ -46,10 +47,19 @@ pending states only), 2 CRITICAL (a failed state or a minion in error),
 	c.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text (one line) or json (the whole verdict)")
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
 	addInputFlags(c.Flags(), &opts.Input)
+	addConfigFlags(c.Flags(), &opts.Config)
 	return c
 }
 
 func runCheck(opts *CheckOptions) error {
+	// The config's ignore rules count for the check; nothing else of it.
+	cfg, err := loadConfig(&opts.Config, opts.IO)
+	if err == nil {
+		err = cfg.rules(&opts.Input)
+	}
+	if err != nil {
+		return &exitError{code: 3, err: err}
+	}
 	v, err := readInputs(opts.IO, opts.Files, opts.Input)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	if opts.Output == "json" {

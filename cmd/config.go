@@ -45,6 +45,13 @@ type Config struct {
 		Attempts int
 		Backoff  time.Duration
 	}
+	On              []string
+	Ignore          []string // rules, "key=glob,..." each
+	IgnoreChanges   []string
+	StateDir        string
+	RepeatInterval  time.Duration
+	SendResolved    bool
+	SuppressChanges bool
 }
 
 func defaultConfig() *Config {
@@ -53,6 +60,9 @@ func defaultConfig() *Config {
 	c.SMTP.Timeout = 10 * time.Second
 	c.Retry.Attempts = 4
 	c.Retry.Backoff = 2 * time.Second
+	c.On = []string{"failed", "changed", "pending", "error"}
+	c.RepeatInterval = 24 * time.Hour
+	c.SendResolved = true
 	return c
 }
 
@@ -64,6 +74,9 @@ type setting struct {
 	ptr    func(*Config) any
 	usage  string
 	noFlag bool
+	// rules: each flag use or YAML item is one value (rules hold
+	// commas); the environment separates them with ";".
+	rules bool
 }
 
 func (s setting) flag() string {
@@ -97,6 +110,13 @@ var settings = []setting{
 	{key: "smtp.timeout", ptr: func(c *Config) any { return &c.SMTP.Timeout }, usage: "deadline of each step: connect, greeting, every command, every DATA write"},
 	{key: "retry.attempts", ptr: func(c *Config) any { return &c.Retry.Attempts }, usage: "tries in all for a temporary failure"},
 	{key: "retry.backoff", ptr: func(c *Config) any { return &c.Retry.Backoff }, usage: "wait before the second try; doubles each time"},
+	{key: "on", ptr: func(c *Config) any { return &c.On }, usage: "outcomes that mail: failed, changed, pending, error"},
+	{key: "ignore", ptr: func(c *Config) any { return &c.Ignore }, rules: true, usage: "drop matching states from the report: minion=GLOB,id=GLOB,name=GLOB,function=GLOB,sls=GLOB,if=GJSON-CONDITION; repeatable"},
+	{key: "ignore_changes", ptr: func(c *Config) any { return &c.IgnoreChanges }, rules: true, usage: "report matching states only when they fail, not when they merely change (same keys as --ignore); repeatable"},
+	{key: "state_dir", ptr: func(c *Config) any { return &c.StateDir }, usage: "where saltmail remembers what it reported (default: saltmail-state next to the spool)"},
+	{key: "repeat_interval", ptr: func(c *Config) any { return &c.RepeatInterval }, usage: "an identical failure is not mailed again within this time (0: always mail)"},
+	{key: "send_resolved", ptr: func(c *Config) any { return &c.SendResolved }, usage: "mail when a state that failed succeeds again"},
+	{key: "suppress_changes", ptr: func(c *Config) any { return &c.SuppressChanges }, usage: "suppress identical changes within repeat_interval too"},
 }
 
 func lookup(key string) (setting, bool) {
@@ -117,6 +137,12 @@ func (s setting) set(c *Config, v string, replace bool) error {
 	case *[]string:
 		if replace {
 			*p = nil
+		}
+		if s.rules {
+			if v = strings.TrimSpace(v); v != "" {
+				*p = append(*p, v)
+			}
+			return nil
 		}
 		for _, part := range strings.Split(v, ",") {
 			if part = strings.TrimSpace(part); part != "" {
@@ -196,8 +222,16 @@ func loadConfig(cf *configFlags, f *Factory) (*Config, error) {
 		}
 	}
 	for _, s := range settings {
-		if v := getenv(s.env()); v != "" {
-			if err := s.set(c, v, true); err != nil {
+		v := getenv(s.env())
+		if v == "" {
+			continue
+		}
+		values := []string{v}
+		if s.rules {
+			values = strings.Split(v, ";")
+		}
+		for i, one := range values {
+			if err := s.set(c, one, i == 0); err != nil {
 				return nil, fmt.Errorf("%s: %w", s.env(), err)
 			}
 		}
@@ -255,6 +289,14 @@ func loadYAML(c *Config, path string, explicit bool, warn func(string)) error {
 				return fmt.Errorf("config %s: line %d: %s takes one value, not a list", path, n.Line, key)
 			}
 			for i, item := range n.Content {
+				if item.Kind == yaml.MappingNode && s.rules {
+					rule, err := ruleString(item)
+					if err != nil {
+						return fmt.Errorf("config %s: line %d: %s: %w", path, item.Line, key, err)
+					}
+					s.set(c, rule, i == 0)
+					continue
+				}
 				if item.Kind != yaml.ScalarNode {
 					return fmt.Errorf("config %s: line %d: %s: items must be plain values", path, item.Line, key)
 				}
@@ -303,4 +345,26 @@ func warnReadable(path, what string, warn func(string)) {
 	if err == nil && st.Mode().Perm()&0o044 != 0 {
 		warn(fmt.Sprintf("%s holds %s and is readable by others (mode %04o); chmod 600 it", path, what, st.Mode().Perm()))
 	}
+}
+
+// ruleString turns a YAML rule ({function: cmd.run, if: ...}) into the
+// flag form, the condition last since it may hold commas.
+func ruleString(n *yaml.Node) (string, error) {
+	var parts []string
+	cond := ""
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return "", fmt.Errorf("line %d: %s takes a plain value", v.Line, k.Value)
+		}
+		if k.Value == "if" {
+			cond = "if=" + v.Value
+			continue
+		}
+		parts = append(parts, k.Value+"="+v.Value)
+	}
+	if cond != "" {
+		parts = append(parts, cond)
+	}
+	return strings.Join(parts, ","), nil
 }

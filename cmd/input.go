@@ -120,3 +120,23 @@ func (l *listValue) Set(s string) error {
 func (l *listValue) String() string { return strings.Join(*l.list, ",") }
 
 func (l *listValue) Type() string { return "list" }
+
+// rules parses the ignore and ignore_changes rules of the config into
+// the evaluation options; a bad rule names its setting.
+func (c *Config) rules(in *inputOptions) error {
+	in.Filter.Rules = nil
+	for _, set := range []struct {
+		key   string
+		kind  filter.RuleKind
+		rules []string
+	}{{"ignore", filter.Ignore, c.Ignore}, {"ignore_changes", filter.IgnoreChanges, c.IgnoreChanges}} {
+		for _, s := range set.rules {
+			r, err := filter.ParseRule(set.kind, s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", names(set.key), err)
+			}
+			in.Filter.Rules = append(in.Filter.Rules, r)
+		}
+	}
+	return nil
+}

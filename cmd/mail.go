@@ -24,6 +24,7 @@ type mailPlan struct {
 	perMinion   bool
 	attachJSON  bool
 	partLimit   int
+	on          filter.Outcomes
 }
 
 // names gives a setting's three names for an error message.
@@ -63,6 +64,9 @@ func (c *Config) mailPlan(hostname string) (*mailPlan, error) {
 	if p.partLimit <= 0 {
 		return nil, fmt.Errorf("%s: must be positive", names("max_part_bytes"))
 	}
+	if p.on, err = filter.ParseOutcomes(c.On); err != nil {
+		return nil, fmt.Errorf("%s: %w", names("on"), err)
+	}
 	return p, nil
 }
 
@@ -99,12 +103,12 @@ type outgoing struct {
 // messages renders the verdict into the mails it calls for: none when
 // nothing is news, one digest, or one per minion.
 func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) ([]outgoing, error) {
-	if !report.Reportable(v) {
+	if !report.Reportable(v, p.on) {
 		return nil, nil
 	}
 	verdicts := []*filter.Verdict{v}
 	if p.perMinion {
-		verdicts = report.Split(v)
+		verdicts = report.Split(v, p.on)
 	}
 	var out []outgoing
 	for _, one := range verdicts {

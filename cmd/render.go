@@ -54,6 +54,9 @@ func runRender(opts *RenderOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if err := cfg.rules(&opts.Input); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	v, readErr := readInputs(opts.IO, opts.Files, opts.Input)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	now := opts.IO.now()

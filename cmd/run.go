@@ -91,11 +91,16 @@ func runRun(opts *RunOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if err := cfg.rules(&opts.Input); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	d, err := cfg.delivery(host, nil)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 
+	store := cfg.memory(f)
+	store.watch(&opts.Input)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
@@ -153,7 +158,7 @@ func runRun(opts *RunOptions) error {
 		}
 		msgs = []outgoing{o}
 		readErr = nil // the mail says it all
-	} else if msgs, err = plan.messages(v, now, host); err != nil {
+	} else if msgs, err = plan.news(v, store, cfg.policy(), now, host); err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	spooled := deliverAll(f, cfg, d, msgs, opts.Verbose)

@@ -43,14 +43,19 @@ func runSend(opts *SendOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if err := cfg.rules(&opts.Input); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	d, err := cfg.delivery(host, nil)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	store := cfg.memory(f)
+	store.watch(&opts.Input)
 	v, readErr := readInputs(f, opts.Files, opts.Input)
 	printDiagnostics(f.Stderr, v, opts.Verbose)
 	now := f.now()
-	msgs, err := plan.messages(v, now, host)
+	msgs, err := plan.news(v, store, cfg.policy(), now, host)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

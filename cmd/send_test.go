@@ -18,7 +18,7 @@ func smtpArgs(t *testing.T, s *smtptest.Server, spool string) []string {
 		t.Fatal(err)
 	}
 	return []string{"--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-ca-file", ca,
-		"--retry-backoff", "10ms", "--spool-dir", spool, "--from", "salt@example.com"}
+		"--retry-backoff", "10ms", "--spool-dir", spool, "--state-dir", t.TempDir(), "--from", "salt@example.com"}
 }
 
 func TestSendDelivers(t *testing.T) {

@@ -328,6 +328,9 @@ func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
 		m.ErrorKind = ReturnError
 		return m, true
 	case r.IsObject():
+		if e.opts.Watch != nil {
+			m.watch = e.opts.Watch(m.Minion)
+		}
 		r.ForEach(func(k, v gjson.Result) bool {
 			if !strings.Contains(k.Str, sep) || !v.IsObject() {
 				return true
@@ -352,6 +355,18 @@ func (e *Evaluator) state(m *Minion, key, v string) {
 	dur := durationMS(f[2])
 	m.Counts.States++
 	m.RunTimeMS += dur
+	if len(e.opts.Rules) > 0 {
+		var ignored bool
+		if o, ignored = ruling(e.opts.Rules, e.facts(m.Minion, key, v), o); ignored {
+			m.Ignored++
+		}
+	}
+	if m.watch[key] {
+		if m.Seen == nil {
+			m.Seen = map[string]Outcome{}
+		}
+		m.Seen[strings.Clone(key)] = o
+	}
 	if o == Changed || (o != Succeeded && nonEmpty(f[1])) {
 		m.WithChanges++
 	}
@@ -369,6 +384,17 @@ func (e *Evaluator) state(m *Minion, key, v string) {
 		m.Pending++
 	}
 	m.States = append(m.States, e.stateOf(key, v, o, f[0], f[1], dur))
+}
+
+// facts gathers what rules match on.
+func (e *Evaluator) facts(minion, key, v string) *stateFacts {
+	g := gjson.GetMany(v, "__id__", "__sls__")
+	id := ""
+	if g[0].Type == gjson.String {
+		id = g[0].Str
+	}
+	mod, sid, name, fun := splitKey(key, id)
+	return &stateFacts{minion: minion, id: sid, name: name, function: mod + "." + fun, sls: text(g[1]), entry: v}
 }
 
 // unquote decodes a raw JSON string key.

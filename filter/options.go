@@ -11,6 +11,13 @@ type Options struct {
 	// StateFuns lists the job functions whose returns are state runs.
 	// Events of any other function are ignored.
 	StateFuns []string
+	// Rules drop states from the report (ignore) or drop their mere
+	// changes (ignore_changes); first match wins.
+	Rules []Rule
+	// Watch, when set, names a minion's states whose outcome to record
+	// even when they succeed: repeat suppression needs to see a failure
+	// resolve. It is asked once per minion return.
+	Watch func(minion string) map[string]bool
 }
 
 // DefaultStateFuns are Salt's state-run functions: those of the state

@@ -1,6 +1,9 @@
 package filter
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Outcome is what one state did. Each state gets exactly one.
 type Outcome int
@@ -26,6 +29,17 @@ func (o Outcome) String() string {
 
 // MarshalText writes the outcome by name in JSON output.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an outcome by name (the state dir's memory).
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for _, c := range []Outcome{Succeeded, Changed, Pending, Failed} {
+		if c.String() == string(b) {
+			*o = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown outcome %q", b)
+}
 
 // Status is the monitoring-plugin verdict of a minion or a whole input.
 type Status int
@@ -73,12 +87,13 @@ type State struct {
 }
 
 // Counts are state counts. Orchestration steps count as the master's
-// states.
+// states; ignored states count among States and Ignored only.
 type Counts struct {
 	States  int `json:"states"`
 	Failed  int `json:"failed"`
 	Changed int `json:"changed"`
 	Pending int `json:"pending"`
+	Ignored int `json:"ignored"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -86,6 +101,7 @@ func (c *Counts) add(o Counts) {
 	c.Failed += o.Failed
 	c.Changed += o.Changed
 	c.Pending += o.Pending
+	c.Ignored += o.Ignored
 }
 
 // Minion is the verdict on one minion's return. In JSON its count of
@@ -113,6 +129,15 @@ type Minion struct {
 	// shows both.
 	WithChanges int `json:"-"`
 	Warned      int `json:"-"`
+	// Seen holds the outcome of each watched state that ran (see
+	// Options.Watch), succeeded ones included.
+	Seen  map[string]Outcome `json:"-"`
+	watch map[string]bool
+	// Repeats counts the states (and an error) left out of a mail
+	// because they were reported already (see Suppress).
+	Repeats int `json:"-"`
+	// ErrorRepeated: the minion's error was reported already.
+	ErrorRepeated bool `json:"-"`
 }
 
 // Verdict is the result of reading one or more inputs.
@@ -124,6 +149,9 @@ type Verdict struct {
 	Errors int `json:"errors"`
 	// Results holds one entry per minion return, in input order.
 	Results []Minion `json:"results"`
+	// Repeated names the minions whose news was all reported already
+	// (see Suppress); they are not in Results.
+	Repeated []string `json:"-"`
 	// Documents counts the JSON documents read.
 	Documents int `json:"-"`
 	// Input is the reason the input could not be read, if it could not.
@@ -194,7 +222,8 @@ func (m Minion) MarshalJSON() ([]byte, error) {
 		Failed    int `json:"failed"`
 		Changed   int `json:"changed"`
 		Pending   int `json:"pending"`
-	}{plain(m), m.Counts.States, m.Failed, m.Changed, m.Pending})
+		Ignored   int `json:"ignored"`
+	}{plain(m), m.Counts.States, m.Failed, m.Changed, m.Pending, m.Ignored})
 }
 
 // Single is the verdict of one minion's result alone, for one mail per

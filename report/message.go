@@ -37,18 +37,26 @@ type MailOptions struct {
 	AttachJSON bool   // attach the verdict even when nothing was cut
 }
 
-// Reportable says whether a verdict is news: something failed, changed,
-// is pending or in error, or the input could not be read.
-func Reportable(v *filter.Verdict) bool {
-	return v.Status != filter.OK || v.Input != ""
+// Reportable says whether a verdict is news: a minion has an outcome
+// that mails (on), or the input could not be read.
+func Reportable(v *filter.Verdict, on filter.Outcomes) bool {
+	if v.Input != "" {
+		return true
+	}
+	for i := range v.Results {
+		if on.Wants(&v.Results[i]) {
+			return true
+		}
+	}
+	return false
 }
 
-// Split makes one verdict per minion with something to report, for
+// Split makes one verdict per minion with an outcome that mails, for
 // --per-minion. An unreadable input adds its reason to each.
-func Split(v *filter.Verdict) []*filter.Verdict {
+func Split(v *filter.Verdict, on filter.Outcomes) []*filter.Verdict {
 	var out []*filter.Verdict
 	for _, m := range v.Results {
-		if m.Status == filter.OK {
+		if !on.Wants(&m) {
 			continue
 		}
 		out = append(out, filter.Single(m, v.Input))

@@ -29,6 +29,9 @@ func hostBlock(b *strings.Builder, m *filter.Minion, cut *cutter) {
 	if m.ErrorKind == filter.JobError {
 		line(b, 4, m.Error)
 	}
+	if m.Repeats > 0 {
+		line(b, 4, fmt.Sprintf("(%s reported already, not repeated)", plural(m.Repeats, "state")))
+	}
 	summary(b, m)
 }
 
@@ -124,7 +127,7 @@ func summary(b *strings.Builder, m *filter.Minion) {
 	// Salt sizes the block by its longest label ("Succeeded") and the
 	// longest of the counts it has seen (true, false, null, warnings).
 	countLen := 0
-	for _, c := range []int{succeeded - m.Pending, m.Failed, m.Pending, m.Warned} {
+	for _, c := range []int{succeeded - m.Pending, m.Failed, m.Pending, m.Warned, m.Ignored} {
 		if c > 0 {
 			countLen = max(countLen, len(strconv.Itoa(c)))
 		}
@@ -147,6 +150,10 @@ func summary(b *strings.Builder, m *filter.Minion) {
 	fmt.Fprintf(b, "Failed: %*d\n", width-len("Failed: "), m.Failed)
 	if m.Warned > 0 {
 		fmt.Fprintf(b, "Warnings: %*d\n", width-len("Warnings: "), m.Warned)
+	}
+	if m.Ignored > 0 {
+		// not Salt's: the states saltmail's ignore rules left out
+		fmt.Fprintf(b, "Ignored: %*d\n", width-len("Ignored: "), m.Ignored)
 	}
 	fmt.Fprintf(b, "%s\nTotal states run: %*d\n", dashes, width-7, m.Counts.States)
 	rt, unit := m.RunTimeMS, "ms"

@@ -32,6 +32,9 @@ func Text(v *filter.Verdict, limit int) (text string, cut int) {
 	if len(unchanged) > 0 {
 		fmt.Fprintf(&b, "\nUnchanged: %s: %s\n", plural(len(unchanged), "minion"), stripEsc(strings.Join(unchanged, ", ")))
 	}
+	if len(v.Repeated) > 0 {
+		fmt.Fprintf(&b, "\nReported already, not repeated: %s: %s\n", plural(len(v.Repeated), "minion"), stripEsc(strings.Join(v.Repeated, ", ")))
+	}
 	return b.String(), c.cut
 }
 

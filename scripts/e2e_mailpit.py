@@ -39,6 +39,7 @@ to: [ops@example.com]
 cc: [lead@example.com]
 bcc: [audit@example.com]
 spool_dir: {tmp}/spool
+repeat_interval: 0s   # every capture is mailed, identical ones too
 smtp:
   host: 127.0.0.1
   port: {mp.smtp}

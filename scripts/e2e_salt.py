@@ -228,6 +228,7 @@ def install(saltmail, mp, salt, root):
     with open(os.path.join(files, "saltmail.yaml"), "w") as f:
         f.write(f"""to: [reactor@example.com]
 spool_dir: {root}/spool
+repeat_interval: 0s   # the scenarios repeat failures on purpose
 smtp:
   host: 127.0.0.1
   port: {mp.smtp}

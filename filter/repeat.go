@@ -1,0 +1,187 @@
+package filter
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// errorKey remembers a minion-level error beside its states.
+const errorKey = "!error"
+
+// Remembered is what saltmail last reported of one state (or of a
+// minion's error): the outcome, a fingerprint of its comment and
+// changes, and when.
+type Remembered struct {
+	Outcome     Outcome   `json:"outcome"`
+	Fingerprint string    `json:"fingerprint"`
+	First       time.Time `json:"first"`  // when it was first reported like this
+	Mailed      time.Time `json:"mailed"` // when it was last mailed
+	ID          string    `json:"id,omitempty"`
+	Function    string    `json:"function,omitempty"`
+	Comment     string    `json:"comment,omitempty"`
+}
+
+// Memory is what was reported of one minion, by state key.
+type Memory map[string]Remembered
+
+// Failing lists the keys that were reported failing: the states whose
+// success would resolve them (for Options.Watch).
+func (m Memory) Failing() map[string]bool {
+	out := map[string]bool{}
+	for k, r := range m {
+		if r.Outcome == Failed {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// Policy says what is not mailed again.
+type Policy struct {
+	// RepeatInterval: an identical failure (or error) reported less
+	// than this long ago is not mailed again; 0 mails every time.
+	RepeatInterval time.Duration
+	// SendResolved: report failures that succeed again.
+	SendResolved bool
+	// SuppressChanges: identical changes are repeats too.
+	SuppressChanges bool
+}
+
+// Resolved is a failure that succeeds again.
+type Resolved struct {
+	Minion, Key string
+	Was         Remembered
+	Now         Outcome // Succeeded or Changed; an error's resolution: the minion returned states
+}
+
+// Suppress decides what of a verdict is news given what was reported
+// before: prev is called for each minion. It returns the verdict to
+// mail (repeats left out of each minion's states; minions with nothing
+// new left out, and named in Repeated), the resolved failures, and the
+// memory to keep for each minion it saw. It changes nothing it is given.
+func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Policy) (*Verdict, []Resolved, map[string]Memory) {
+	out := &Verdict{Input: v.Input, Documents: v.Documents}
+	next := map[string]Memory{}
+	var resolved []Resolved
+	for _, m := range v.Results {
+		mem, ok := next[m.Minion]
+		if !ok {
+			mem = Memory{}
+			for k, r := range prev(m.Minion) {
+				mem[k] = r
+			}
+		}
+		kept := m
+		kept.States = nil
+		for _, s := range m.States {
+			fp := fingerprint(s.Comment, s.Changes)
+			r, had := mem[s.Key]
+			same := had && r.Outcome == s.Outcome && r.Fingerprint == fp
+			if had && r.Outcome == Failed && s.Outcome == Changed && p.SendResolved {
+				resolved = append(resolved, Resolved{Minion: m.Minion, Key: s.Key, Was: r, Now: s.Outcome})
+			}
+			remember := s.Outcome == Failed || p.SuppressChanges
+			suppressible := s.Outcome == Failed || p.SuppressChanges
+			if same && suppressible && p.RepeatInterval > 0 && now.Sub(r.Mailed) < p.RepeatInterval {
+				kept.Repeats++
+				continue
+			}
+			kept.States = append(kept.States, s)
+			switch {
+			case remember && same:
+				r.Mailed = now
+				mem[s.Key] = r
+			case remember:
+				mem[s.Key] = Remembered{Outcome: s.Outcome, Fingerprint: fp, First: now, Mailed: now, ID: s.ID, Function: s.Function, Comment: clip(s.Comment)}
+			case had && r.Outcome == Failed && s.Outcome == Pending:
+				// a test run says nothing of whether the failure is over
+			default:
+				delete(mem, s.Key)
+			}
+		}
+		// Watched failures that ran and did not fail are resolved.
+		for key, o := range m.Seen {
+			r, had := mem[key]
+			if !had || r.Outcome != Failed || o == Failed {
+				continue
+			}
+			if o == Succeeded && p.SendResolved {
+				resolved = append(resolved, Resolved{Minion: m.Minion, Key: key, Was: r, Now: o})
+			}
+			if o == Succeeded {
+				delete(mem, key)
+			}
+		}
+		kept = suppressError(kept, mem, now, p, &resolved)
+		next[m.Minion] = mem
+		if len(kept.States) == 0 && (kept.ErrorKind == NoError || kept.ErrorRepeated) && (kept.Repeats > 0 || m.Status == OK) {
+			if kept.Repeats > 0 {
+				out.Repeated = append(out.Repeated, m.Minion)
+			}
+			if m.Status != OK {
+				continue // nothing new to say of it
+			}
+		}
+		out.add(kept)
+	}
+	sort.SliceStable(resolved, func(i, j int) bool { return resolved[i].Minion < resolved[j].Minion })
+	return out, resolved, next
+}
+
+// suppressError applies the policy to a minion-level error.
+func suppressError(m Minion, mem Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
+	r, had := mem[errorKey]
+	if m.ErrorKind == NoError {
+		if had && m.Counts.States > 0 {
+			if p.SendResolved {
+				*resolved = append(*resolved, Resolved{Minion: m.Minion, Key: errorKey, Was: r, Now: Succeeded})
+			}
+			delete(mem, errorKey)
+		}
+		return m
+	}
+	fp := fingerprint(m.Error, nil)
+	if had && r.Fingerprint == fp && p.RepeatInterval > 0 && now.Sub(r.Mailed) < p.RepeatInterval {
+		m.ErrorRepeated = true
+		m.Repeats++
+		return m
+	}
+	first := now
+	if had && r.Fingerprint == fp {
+		first = r.First
+	}
+	mem[errorKey] = Remembered{Outcome: Failed, Fingerprint: fp, First: first, Mailed: now, Comment: clip(m.Error)}
+	return m
+}
+
+// fingerprint identifies a report by its comment and changes, without
+// the pid a cmd.run reports anew on every run.
+func fingerprint(comment string, changes []byte) string {
+	h := sha256.New()
+	h.Write([]byte(comment))
+	h.Write([]byte{0})
+	ch := gjson.ParseBytes(changes)
+	if ch.IsObject() {
+		ch.ForEach(func(k, v gjson.Result) bool {
+			if k.Str != "pid" {
+				h.Write([]byte(k.Raw))
+				h.Write([]byte(v.Raw))
+			}
+			return true
+		})
+	} else {
+		h.Write(changes)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
+}

@@ -60,6 +60,8 @@ func runCheck(opts *CheckOptions) error {
 	if err != nil {
 		return &exitError{code: 3, err: err}
 	}
+	// The one-line output needs only the totals: memory stays flat.
+	opts.Input.Filter.TotalsOnly = opts.Output == "text"
 	v, err := readInputs(opts.IO, opts.Files, opts.Input)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	if opts.Output == "json" {

@@ -25,15 +25,18 @@ var wrapperKeys = map[string]bool{
 
 // Evaluator reads inputs and accumulates one Verdict over all of them.
 type Evaluator struct {
-	opts Options
-	funs map[string]bool
-	v    Verdict
-	doc  docBuffer
+	opts       Options
+	plainPaths bool // result and changes paths are plain keys
+	funs       map[string]bool
+	v          Verdict
+	doc        docBuffer
+	r          *Reader // the one being read
 }
 
 type member struct {
-	key   string
-	value []byte
+	key      string
+	value    []byte // set for members not in the reader's buffer
+	off, end int64  // the value's bytes in the reader's buffer
 }
 
 // docBuffer holds the members of the open document until its shape is
@@ -48,7 +51,8 @@ type docBuffer struct {
 
 // NewEvaluator returns an Evaluator with the given options.
 func NewEvaluator(opts Options) *Evaluator {
-	e := &Evaluator{opts: opts, funs: map[string]bool{}}
+	e := &Evaluator{opts: opts, funs: map[string]bool{}, plainPaths: isPlainKey(opts.ResultPath) && isPlainKey(opts.ChangesPath)}
+	e.v.totalsOnly = opts.TotalsOnly
 	for _, f := range opts.StateFuns {
 		e.funs[f] = true
 	}
@@ -71,6 +75,7 @@ func (e *Evaluator) Verdict() *Verdict { return &e.v }
 // becomes Unknown.
 func (e *Evaluator) Read(src io.Reader, name string) error {
 	r := NewReader(src, name)
+	e.r = r
 	for {
 		tok, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -95,36 +100,49 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 			e.v.Documents++
 			e.doc = docBuffer{members: e.doc.members[:0]}
 		case Member:
-			e.member(unquote(tok.Key), tok.Value)
+			e.member(unquote(tok.Key), tok)
 		case DocEnd:
 			if !e.doc.streaming {
-				e.document(e.doc.members)
+				e.document(e.resolve(e.doc.members))
 			}
 			e.doc.members = e.doc.members[:0]
 		}
 	}
 }
 
-func (e *Evaluator) member(key string, value []byte) {
+func (e *Evaluator) member(key string, tok Token) {
 	d := &e.doc
 	if d.streaming {
-		e.mapMember(key, bstr(value), &d.jid)
+		e.mapMember(key, bstr(tok.Value), &d.jid)
 		return
 	}
-	d.members = append(d.members, member{key, append([]byte(nil), value...)})
-	d.size += len(value)
+	// The value stays in the reader's buffer (it keeps the open
+	// document): remember where, copy nothing.
+	d.members = append(d.members, member{key: key, off: tok.ValueOff, end: tok.ValueOff + int64(len(tok.Value))})
+	d.size += len(tok.Value)
 	if wrapperKeys[key] {
 		d.wrapper = true
 	}
 	if d.size > bufferLimit && !d.wrapper {
 		e.flushMinionMap()
 		d.streaming = true
+		e.r.Unpin()
 	}
+}
+
+// resolve points the buffered members at their bytes.
+func (e *Evaluator) resolve(ms []member) []member {
+	for i := range ms {
+		if ms[i].value == nil {
+			ms[i].value = e.r.Bytes(ms[i].off, ms[i].end)
+		}
+	}
+	return ms
 }
 
 // flushMinionMap evaluates the buffered members as a minion map.
 func (e *Evaluator) flushMinionMap() {
-	for _, m := range e.doc.members {
+	for _, m := range e.resolve(e.doc.members) {
 		e.mapMember(m.key, bstr(m.value), &e.doc.jid)
 	}
 	e.doc.members = e.doc.members[:0]
@@ -181,7 +199,7 @@ func (e *Evaluator) document(ms []member) {
 func membersOf(d gjson.Result) []member {
 	var ms []member
 	d.ForEach(func(k, v gjson.Result) bool {
-		ms = append(ms, member{k.String(), []byte(v.Raw)})
+		ms = append(ms, member{key: k.String(), value: []byte(v.Raw)})
 		return true
 	})
 	return ms
@@ -350,7 +368,7 @@ func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
 
 // state counts one state entry and keeps it when it is news.
 func (e *Evaluator) state(m *Minion, key, v string) {
-	f := gjson.GetMany(v, e.opts.ResultPath, e.opts.ChangesPath, "duration", "warnings")
+	f := e.fields(v)
 	o := outcome(f[0], f[1])
 	dur := durationMS(f[2])
 	m.Counts.States++
@@ -370,9 +388,6 @@ func (e *Evaluator) state(m *Minion, key, v string) {
 	if o == Changed || (o != Succeeded && nonEmpty(f[1])) {
 		m.WithChanges++
 	}
-	if f[3].Exists() && o != Succeeded {
-		m.Warned++ // Salt counts warnings only of the states it shows
-	}
 	switch o {
 	case Succeeded:
 		return
@@ -383,7 +398,55 @@ func (e *Evaluator) state(m *Minion, key, v string) {
 	case Pending:
 		m.Pending++
 	}
-	m.States = append(m.States, e.stateOf(key, v, o, f[0], f[1], dur))
+	if !e.opts.TotalsOnly {
+		st := e.stateOf(key, v, o, f[0], f[1], dur)
+		if st.Warnings != nil {
+			m.Warned++ // Salt counts warnings only of the states it shows
+		}
+		m.States = append(m.States, st)
+	}
+}
+
+// fields reads a state's result, changes and duration. With the plain
+// default paths one pass over the entry finds them and stops there
+// (GetMany would scan it once per path); with TotalsOnly the duration
+// is not needed either. The first of duplicate keys wins, as with
+// gjson.Get.
+func (e *Evaluator) fields(v string) [3]gjson.Result {
+	var f [3]gjson.Result
+	if !e.plainPaths {
+		g := gjson.GetMany(v, e.opts.ResultPath, e.opts.ChangesPath, "duration")
+		copy(f[:], g)
+		return f
+	}
+	need := 3
+	if e.opts.TotalsOnly {
+		need = 2
+	}
+	var got [3]bool
+	found := 0
+	gjson.Parse(v).ForEach(func(k, val gjson.Result) bool {
+		i := -1
+		switch k.Str {
+		case e.opts.ResultPath:
+			i = 0
+		case e.opts.ChangesPath:
+			i = 1
+		case "duration":
+			i = 2
+		}
+		if i >= 0 && i < need && !got[i] {
+			f[i], got[i] = val, true
+			found++
+		}
+		return found < need
+	})
+	return f
+}
+
+// isPlainKey: a gjson path that is just an object key.
+func isPlainKey(p string) bool {
+	return p != "" && !strings.ContainsAny(p, ".*?|#@\\!=<>%[]{}()")
 }
 
 // facts gathers what rules match on.

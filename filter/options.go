@@ -14,6 +14,10 @@ type Options struct {
 	// Rules drop states from the report (ignore) or drop their mere
 	// changes (ignore_changes); first match wins.
 	Rules []Rule
+	// TotalsOnly keeps the counts and drops the details: no Results,
+	// no states. Memory then stays flat whatever the input (check's
+	// one-line output needs no more).
+	TotalsOnly bool
 	// Watch, when set, names a minion's states whose outcome to record
 	// even when they succeed: repeat suppression needs to see a failure
 	// resolve. It is asked once per minion return.

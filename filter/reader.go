@@ -27,10 +27,11 @@ const (
 // Reader's buffer and are valid only until the next call to Next.
 type Token struct {
 	Kind   TokenKind
-	Key    []byte // the raw JSON string of a Member's key, quotes included
-	Value  []byte // the raw JSON of a Member's value; a Text line's text
-	Offset int64  // byte offset of the token in the input
-	Line   int    // 1-based line of the token
+	Key      []byte // the raw JSON string of a Member's key, quotes included
+	Value    []byte // the raw JSON of a Member's value; a Text line's text
+	Offset   int64  // byte offset of the token in the input
+	Line     int    // 1-based line of the token
+	ValueOff int64  // byte offset of a Member's value: see Bytes
 }
 
 // InputError says why an input could not be read, and where.
@@ -69,6 +70,7 @@ type Reader struct {
 	rerr  error
 
 	inDoc    bool
+	pinned   bool // keep the open document's bytes: see Bytes
 	first    bool // the next member is the document's first
 	docs     int
 	docStart int64
@@ -85,6 +87,18 @@ func NewReader(src io.Reader, name string) *Reader {
 // Documents is the number of documents opened so far.
 func (r *Reader) Documents() int { return r.docs }
 
+// Bytes returns input bytes [off, end) of the open document's members
+// (by their ValueOff): the Reader keeps the whole open document in its
+// buffer until DocEnd or Unpin, so a caller can evaluate a document's
+// members at its end without copying them. Valid until the next Next.
+func (r *Reader) Bytes(off, end int64) []byte {
+	return r.buf[off-r.base : end-r.base]
+}
+
+// Unpin lets the Reader drop the open document's earlier members: for a
+// document too large to hold, read member by member.
+func (r *Reader) Unpin() { r.pinned = false }
+
 // fill makes room and reads until the buffer is full or the input ends,
 // keeping buf[r.pos:]. The buffer doubles when the unfinished token fills
 // more than half of it, so rescanning a huge member stays linear.
@@ -92,19 +106,23 @@ func (r *Reader) fill() {
 	if r.eof {
 		return
 	}
-	if r.pos > 0 {
-		if r.lpos <= r.pos {
-			r.lines += r.lcnt + bytes.Count(r.buf[r.lpos:r.pos], []byte{'\n'})
+	keep := r.pos // bytes before keep are done with
+	if r.pinned {
+		keep = min(keep, int(r.docStart-r.base))
+	}
+	if keep > 0 {
+		if r.lpos <= keep {
+			r.lines += r.lcnt + bytes.Count(r.buf[r.lpos:keep], []byte{'\n'})
 			r.lpos, r.lcnt = 0, 0
 		} else {
-			k := bytes.Count(r.buf[:r.pos], []byte{'\n'})
+			k := bytes.Count(r.buf[:keep], []byte{'\n'})
 			r.lines += k
-			r.lpos, r.lcnt = r.lpos-r.pos, r.lcnt-k
+			r.lpos, r.lcnt = r.lpos-keep, r.lcnt-k
 		}
-		n := copy(r.buf, r.buf[r.pos:])
+		n := copy(r.buf, r.buf[keep:])
 		r.buf = r.buf[:n]
-		r.base += int64(r.pos)
-		r.pos = 0
+		r.base += int64(keep)
+		r.pos -= keep
 	}
 	if len(r.buf) > cap(r.buf)/2 {
 		nb := make([]byte, len(r.buf), 2*cap(r.buf))
@@ -185,7 +203,7 @@ func (r *Reader) step() (Token, error) {
 		case '}':
 			off, line := r.at(i)
 			r.pos = i + 1
-			r.inDoc = false
+			r.inDoc, r.pinned = false, false
 			return Token{Kind: DocEnd, Offset: off, Line: line}, nil
 		case ',':
 			i = skipSpace(b, i+1)
@@ -198,7 +216,7 @@ func (r *Reader) step() (Token, error) {
 	} else if b[i] == '}' {
 		off, line := r.at(i)
 		r.pos = i + 1
-		r.inDoc = false
+		r.inDoc, r.pinned = false, false
 		return Token{Kind: DocEnd, Offset: off, Line: line}, nil
 	}
 	keyStart := i
@@ -213,7 +231,7 @@ func (r *Reader) step() (Token, error) {
 			r.first = false
 			keyEnd := bytes.LastIndexByte(b[keyStart:vstart], ':')
 			key := bytes.TrimRight(b[keyStart:keyStart+keyEnd], " \t\r\n")
-			return Token{Kind: Member, Key: key, Value: b[vstart:end], Offset: off, Line: line}, nil
+			return Token{Kind: Member, Key: key, Value: b[vstart:end], Offset: off, Line: line, ValueOff: r.base + int64(vstart)}, nil
 		}
 	}
 	if err == errNeedMore {
@@ -264,7 +282,7 @@ func (r *Reader) between() (Token, error) {
 	if b[i] == '{' {
 		off, line := r.at(i)
 		r.pos = i + 1
-		r.inDoc, r.first = true, true
+		r.inDoc, r.first, r.pinned = true, true, true
 		r.docs++
 		r.docStart, r.docLine = off, line
 		return Token{Kind: DocStart, Offset: off, Line: line}, nil

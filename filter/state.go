@@ -134,6 +134,7 @@ func (e *Evaluator) stateOf(key, v string, o Outcome, result, changes gjson.Resu
 		Started:    strings.Clone(text(f[4])),
 	}
 	if f[5].IsArray() {
+		st.Warnings = []string{}
 		for _, w := range f[5].Array() {
 			st.Warnings = append(st.Warnings, strings.Clone(text(w)))
 		}

@@ -162,6 +162,10 @@ type Verdict struct {
 	Notes []string `json:"-"`
 	// Dropped counts the warnings and notes beyond the kept ones.
 	Dropped int `json:"-"`
+	// byKind counts the minions in error by kind.
+	byKind [JobError + 1]int
+	// totalsOnly: Results are not kept (Options.TotalsOnly).
+	totalsOnly bool
 }
 
 // maxNotes bounds the notes a verdict keeps, so a stream of a million
@@ -191,9 +195,12 @@ func (v *Verdict) add(m Minion) {
 	if m.States == nil {
 		m.States = []State{}
 	}
-	v.Results = append(v.Results, m)
+	if !v.totalsOnly {
+		v.Results = append(v.Results, m)
+	}
 	v.Minions++
 	v.Counts.add(m.Counts)
+	v.byKind[m.ErrorKind]++
 	if m.ErrorKind != NoError {
 		v.Errors++
 	}
@@ -203,15 +210,7 @@ func (v *Verdict) add(m Minion) {
 }
 
 // ErrorCount returns how many minions are in error of the given kind.
-func (v *Verdict) ErrorCount(k ErrorKind) int {
-	n := 0
-	for i := range v.Results {
-		if v.Results[i].ErrorKind == k {
-			n++
-		}
-	}
-	return n
-}
+func (v *Verdict) ErrorCount(k ErrorKind) int { return v.byKind[k] }
 
 // MarshalJSON writes a minion with its counts beside its fields.
 func (m Minion) MarshalJSON() ([]byte, error) {

@@ -26,7 +26,7 @@ const (
 // Token is one step through the stream. Key and Value point into the
 // Reader's buffer and are valid only until the next call to Next.
 type Token struct {
-	Kind   TokenKind
+	Kind     TokenKind
 	Key      []byte // the raw JSON string of a Member's key, quotes included
 	Value    []byte // the raw JSON of a Member's value; a Text line's text
 	Offset   int64  // byte offset of the token in the input

@@ -82,25 +82,10 @@ const tailBytes = 8 << 10
 
 func runRun(opts *RunOptions) error {
 	f := opts.IO
-	cfg, err := loadConfig(&opts.Config, f)
+	s, err := prepare(f, &opts.Config, &opts.Input, nil)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return err
 	}
-	host := f.hostname()
-	plan, err := cfg.mailPlan(host)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if err := cfg.rules(&opts.Input); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	d, err := cfg.delivery(host, nil)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-
-	store := cfg.memory(f)
-	store.watch(&opts.Input)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
@@ -147,21 +132,21 @@ func runRun(opts *RunOptions) error {
 	now := f.now()
 	var msgs []outgoing
 	if code != 0 && v.Documents == 0 {
-		cf := report.CommandFailure{Command: opts.Command, Status: status, Host: host, Stderr: stderr.String(), Stdout: strings.Join(v.Warnings, "\n")}
-		m, err := report.BuildCommandFailure(cf, plan.options(now, host))
+		cf := report.CommandFailure{Command: opts.Command, Status: status, Host: s.host, Stderr: stderr.String(), Stdout: strings.Join(v.Warnings, "\n")}
+		m, err := report.BuildCommandFailure(cf, s.plan.options(now, s.host))
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		o, err := plan.outgoing(m)
+		o, err := s.plan.outgoing(m)
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
 		msgs = []outgoing{o}
 		readErr = nil // the mail says it all
-	} else if msgs, err = plan.news(v, store, cfg.policy(), now, host); err != nil {
+	} else if msgs, err = s.plan.news(v, s.store, s.cfg.policy(), now, s.host); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	spooled := deliverAll(f, cfg, d, msgs, opts.Verbose)
+	spooled := deliverAll(f, s.cfg, s.d, msgs, opts.Verbose)
 	switch {
 	case code != 0:
 		return &exitError{code: code}

@@ -34,32 +34,18 @@ mail is spooled; 2 usage or configuration error; 3 input unreadable
 
 func runSend(opts *SendOptions) error {
 	f := opts.IO
-	cfg, err := loadConfig(&opts.Config, f)
+	s, err := prepare(f, &opts.Config, &opts.Input, nil)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return err
 	}
-	host := f.hostname()
-	plan, err := cfg.mailPlan(host)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if err := cfg.rules(&opts.Input); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	d, err := cfg.delivery(host, nil)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	store := cfg.memory(f)
-	store.watch(&opts.Input)
 	v, readErr := readInputs(f, opts.Files, opts.Input)
 	printDiagnostics(f.Stderr, v, opts.Verbose)
 	now := f.now()
-	msgs, err := plan.news(v, store, cfg.policy(), now, host)
+	msgs, err := s.plan.news(v, s.store, s.cfg.policy(), now, s.host)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	spooled := deliverAll(f, cfg, d, msgs, opts.Verbose)
+	spooled := deliverAll(f, s.cfg, s.d, msgs, opts.Verbose)
 	if readErr != nil {
 		return &exitError{code: 3, err: readErr}
 	}

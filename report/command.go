@@ -34,8 +34,8 @@ var commandTmpl = template.Must(template.New("cmd").Parse(`<!DOCTYPE html>
 
 // BuildCommandFailure renders the mail about a failed command.
 func BuildCommandFailure(c CommandFailure, o MailOptions) (*gomail.Message, error) {
-	if o.From == nil || len(o.To) == 0 {
-		return nil, fmt.Errorf("a mail needs a sender and at least one recipient")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	cmdline := strings.Join(c.Command, " ")
 	head := fmt.Sprintf("The command failed on %s (%s) and printed no usable Salt output.", c.Host, c.Status)
@@ -69,4 +69,15 @@ func indent(s string) string {
 		lines[i] = "    " + stripEsc(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// BuildTest renders the short message of `saltmail test-mail`.
+func BuildTest(host, via string, o MailOptions) (*gomail.Message, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	m := gomail.NewMessage()
+	setHeaders(m, o, clean("[salt] saltmail test from "+host, maxSubject))
+	m.SetBody("text/plain", fmt.Sprintf("This is a test message from saltmail on %s, sent through %s.\nWhen Salt states fail or change, the alerts will come the same way.\n", host, via))
+	return m, nil
 }

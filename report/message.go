@@ -69,8 +69,8 @@ func Split(v *filter.Verdict, on filter.Outcomes) []*filter.Verdict {
 
 // Build renders a verdict into a complete message.
 func Build(v *filter.Verdict, o MailOptions) (*gomail.Message, error) {
-	if o.From == nil || len(o.To) == 0 {
-		return nil, fmt.Errorf("a mail needs a sender and at least one recipient")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	st := o.Subject
 	if st == nil {
@@ -117,6 +117,13 @@ func Build(v *filter.Verdict, o MailOptions) (*gomail.Message, error) {
 		}
 	}
 	return m, nil
+}
+
+func (o MailOptions) check() error {
+	if o.From == nil || len(o.To) == 0 {
+		return fmt.Errorf("a mail needs a sender and at least one recipient")
+	}
+	return nil
 }
 
 // setHeaders writes the headers every saltmail message has.

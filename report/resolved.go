@@ -27,8 +27,8 @@ type resolvedRow struct{ Minion, State, Since, Comment string }
 
 // BuildResolved renders the short mail that says failures are over.
 func BuildResolved(rs []filter.Resolved, o MailOptions) (*gomail.Message, error) {
-	if o.From == nil || len(o.To) == 0 {
-		return nil, fmt.Errorf("a mail needs a sender and at least one recipient")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	var minions []string
 	seen := map[string]bool{}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/saltmail/saltmail/report/deliver/smtptest"
@@ -124,5 +125,47 @@ func TestTestMail(t *testing.T) {
 	code = Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt"}, smtpArgs(t, s, t.TempDir())...))
 	if code != 1 || !strings.Contains(out.String(), "FAILED   auth: 454") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// Two senders at once spool their mail while the server refuses it;
+// then two flushes at once deliver each message exactly once.
+func TestConcurrentSendersAndFlushes(t *testing.T) {
+	down := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, FailData: []error{smtptest.Perm, smtptest.Perm, smtptest.Perm, smtptest.Perm}})
+	spool := t.TempDir()
+	inputs := []string{corpus("local/state.apply.failures.json.out"), corpus("local/state.apply.changes.json.out")}
+	var wg sync.WaitGroup
+	for _, in := range inputs {
+		wg.Add(1)
+		go func(in string) {
+			defer wg.Done()
+			f, _, errb := fixedFactory("")
+			if code := Main(f, append([]string{"--to", "ops@example.com", in}, smtpArgs(t, down, spool)...)); code != 1 {
+				t.Errorf("%s: exit %d: %s", in, code, errb)
+			}
+		}(in)
+	}
+	wg.Wait()
+	if files, _ := filepath.Glob(filepath.Join(spool, "*.eml")); len(files) != 2 {
+		t.Fatalf("spooled: %v", files)
+	}
+	up := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, _, errb := fixedFactory("")
+			if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 0 {
+				t.Errorf("flush: exit %d: %s", code, errb)
+			}
+		}()
+	}
+	wg.Wait()
+	got := up.Messages()
+	if len(got) != 2 || bytes.Equal(got[0].Data, got[1].Data) {
+		t.Fatalf("%d messages delivered, want the 2 spooled ones once each", len(got))
+	}
+	if rest, _ := filepath.Glob(filepath.Join(spool, "*")); len(rest) != 0 {
+		t.Errorf("left in the spool: %v", rest)
 	}
 }

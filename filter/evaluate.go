@@ -31,12 +31,15 @@ type Evaluator struct {
 	v          Verdict
 	doc        docBuffer
 	r          *Reader // the one being read
+	noSpans    bool    // tests: ignore what the reader located, scan again
 }
 
 type member struct {
 	key      string
 	value    []byte // set for members not in the reader's buffer
 	off, end int64  // the value's bytes in the reader's buffer
+	spans    []Span // the value's own members, when the reader found them
+	fields   []Span // and theirs
 }
 
 // docBuffer holds the members of the open document until its shape is
@@ -47,6 +50,8 @@ type docBuffer struct {
 	wrapper   bool // a key only wrappers have was seen
 	streaming bool // taken for a minion map: members go straight through
 	jid       string
+	spans     []Span // the members' children, one backing array per document
+	fields    []Span
 }
 
 // NewEvaluator returns an Evaluator with the given options.
@@ -98,7 +103,7 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 			e.v.warn(name + ": line " + strconv.Itoa(tok.Line) + ": skipped a line that is not JSON: " + string(tok.Value))
 		case DocStart:
 			e.v.Documents++
-			e.doc = docBuffer{members: e.doc.members[:0]}
+			e.doc = docBuffer{members: e.doc.members[:0], spans: e.doc.spans[:0], fields: e.doc.fields[:0]}
 		case Member:
 			e.member(unquote(tok.Key), tok)
 		case DocEnd:
@@ -113,12 +118,16 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 func (e *Evaluator) member(key string, tok Token) {
 	d := &e.doc
 	if d.streaming {
-		e.mapMember(key, bstr(tok.Value), &d.jid)
+		e.mapMember(key, bstr(tok.Value), tok.Children, tok.Fields, &d.jid)
 		return
 	}
 	// The value stays in the reader's buffer (it keeps the open
 	// document): remember where, copy nothing.
-	d.members = append(d.members, member{key: key, off: tok.ValueOff, end: tok.ValueOff + int64(len(tok.Value))})
+	n, nf := len(d.spans), len(d.fields)
+	d.spans = append(d.spans, tok.Children...)
+	d.fields = append(d.fields, tok.Fields...)
+	d.members = append(d.members, member{key: key, off: tok.ValueOff, end: tok.ValueOff + int64(len(tok.Value)),
+		spans: d.spans[n:len(d.spans):len(d.spans)], fields: d.fields[nf:len(d.fields):len(d.fields)]})
 	d.size += len(tok.Value)
 	if wrapperKeys[key] {
 		d.wrapper = true
@@ -143,7 +152,7 @@ func (e *Evaluator) resolve(ms []member) []member {
 // flushMinionMap evaluates the buffered members as a minion map.
 func (e *Evaluator) flushMinionMap() {
 	for _, m := range e.resolve(e.doc.members) {
-		e.mapMember(m.key, bstr(m.value), &e.doc.jid)
+		e.mapMember(m.key, bstr(m.value), m.spans, m.fields, &e.doc.jid)
 	}
 	e.doc.members = e.doc.members[:0]
 }
@@ -191,7 +200,7 @@ func (e *Evaluator) document(ms []member) {
 	default:
 		jid := ""
 		for _, m := range ms {
-			e.mapMember(m.key, bstr(m.value), &jid)
+			e.mapMember(m.key, bstr(m.value), m.spans, m.fields, &jid)
 		}
 	}
 }
@@ -208,7 +217,7 @@ func membersOf(d gjson.Result) []member {
 // mapMember evaluates one member of a minion map. Batch mode (-b) puts
 // "retcode" and "jid" beside the minion ids: they are the job's, not
 // minions.
-func (e *Evaluator) mapMember(key, value string, jid *string) {
+func (e *Evaluator) mapMember(key, value string, spans, fields []Span, jid *string) {
 	if key == "retcode" && gjson.Parse(value).Type == gjson.Number {
 		return
 	}
@@ -216,7 +225,7 @@ func (e *Evaluator) mapMember(key, value string, jid *string) {
 		*jid = gjson.Parse(value).Str
 		return
 	}
-	if m, ok := e.minion(key, value, false); ok {
+	if m, ok := e.minionSpans(key, value, spans, fields, false); ok {
 		m.JID = *jid
 		e.v.add(m)
 	}
@@ -316,6 +325,12 @@ func (e *Evaluator) orchestration(data gjson.Result, jid string, retcode gjson.R
 // is not news, and is only noted. In orchestration a minion that did not
 // answer is `false`.
 func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
+	return e.minionSpans(id, raw, nil, nil, inOrch)
+}
+
+// minionSpans is minion with the return's members already located by
+// the reader (spans), when it is an object: no second scan to split it.
+func (e *Evaluator) minionSpans(id, raw string, spans, fields []Span, inOrch bool) (m Minion, ok bool) {
 	m.Minion = strings.Clone(id)
 	r := gjson.Parse(raw)
 	switch {
@@ -349,14 +364,34 @@ func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
 		if e.opts.Watch != nil {
 			m.watch = e.opts.Watch(m.Minion)
 		}
-		r.ForEach(func(k, v gjson.Result) bool {
-			if !strings.Contains(k.Str, sep) || !v.IsObject() {
-				return true
+		if spans != nil && !e.noSpans {
+			for _, sp := range spans {
+				v := raw[sp.V0:sp.V1]
+				if v[0] != '{' {
+					continue
+				}
+				k := raw[sp.K0:sp.K1]
+				if strings.IndexByte(k, '\\') >= 0 {
+					k = gjson.Parse(k).Str // an escaped key: decode it
+				} else {
+					k = k[1 : len(k)-1]
+				}
+				if !strings.Contains(k, sep) {
+					continue
+				}
+				ok = true
+				e.state(&m, k, v, fields[sp.G0:sp.G1], sp.V0)
 			}
-			ok = true
-			e.state(&m, k.Str, v.Raw)
-			return true
-		})
+		} else {
+			r.ForEach(func(k, v gjson.Result) bool {
+				if !strings.Contains(k.Str, sep) || !v.IsObject() {
+					return true
+				}
+				ok = true
+				e.state(&m, k.Str, v.Raw, nil, 0)
+				return true
+			})
+		}
 		if ok {
 			sort.SliceStable(m.States, func(i, j int) bool { return m.States[i].RunNum < m.States[j].RunNum })
 			return m, true
@@ -367,8 +402,10 @@ func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
 }
 
 // state counts one state entry and keeps it when it is news.
-func (e *Evaluator) state(m *Minion, key, v string) {
-	f := e.fields(v)
+// fs, when not nil, are the entry's members as the reader found them,
+// at offsets base bytes before v.
+func (e *Evaluator) state(m *Minion, key, v string, fs []Span, base int) {
+	f := e.fields(v, fs, base)
 	o := outcome(f[0], f[1])
 	dur := durationMS(f[2])
 	m.Counts.States++
@@ -412,7 +449,7 @@ func (e *Evaluator) state(m *Minion, key, v string) {
 // (GetMany would scan it once per path); with TotalsOnly the duration
 // is not needed either. The first of duplicate keys wins, as with
 // gjson.Get.
-func (e *Evaluator) fields(v string) [3]gjson.Result {
+func (e *Evaluator) fields(v string, fs []Span, base int) [3]gjson.Result {
 	var f [3]gjson.Result
 	if !e.plainPaths {
 		g := gjson.GetMany(v, e.opts.ResultPath, e.opts.ChangesPath, "duration")
@@ -425,9 +462,9 @@ func (e *Evaluator) fields(v string) [3]gjson.Result {
 	}
 	var got [3]bool
 	found := 0
-	gjson.Parse(v).ForEach(func(k, val gjson.Result) bool {
+	pick := func(k string, val func() gjson.Result) bool {
 		i := -1
-		switch k.Str {
+		switch k {
 		case e.opts.ResultPath:
 			i = 0
 		case e.opts.ChangesPath:
@@ -436,10 +473,29 @@ func (e *Evaluator) fields(v string) [3]gjson.Result {
 			i = 2
 		}
 		if i >= 0 && i < need && !got[i] {
-			f[i], got[i] = val, true
+			f[i], got[i] = val(), true
 			found++
 		}
 		return found < need
+	}
+	if fs != nil {
+		// The reader located the entry's members: no scan at all.
+		for _, sp := range fs {
+			k := v[sp.K0-base : sp.K1-base]
+			if strings.IndexByte(k, '\\') >= 0 {
+				k = gjson.Parse(k).Str
+			} else {
+				k = k[1 : len(k)-1]
+			}
+			raw := v[sp.V0-base : sp.V1-base]
+			if !pick(k, func() gjson.Result { return gjson.Parse(raw) }) {
+				break
+			}
+		}
+		return f
+	}
+	gjson.Parse(v).ForEach(func(k, val gjson.Result) bool {
+		return pick(k.Str, func() gjson.Result { return val })
 	})
 	return f
 }

@@ -32,6 +32,10 @@ type Token struct {
 	Offset   int64  // byte offset of the token in the input
 	Line     int    // 1-based line of the token
 	ValueOff int64  // byte offset of a Member's value: see Bytes
+	// Children are the members of a Member's value when it is an object
+	// (a minion's state entries), as offsets into Value; Fields are the
+	// members of those that are objects (see Span).
+	Children, Fields []Span
 }
 
 // InputError says why an input could not be read, and where.
@@ -231,7 +235,7 @@ func (r *Reader) step() (Token, error) {
 			r.first = false
 			keyEnd := bytes.LastIndexByte(b[keyStart:vstart], ':')
 			key := bytes.TrimRight(b[keyStart:keyStart+keyEnd], " \t\r\n")
-			return Token{Kind: Member, Key: key, Value: b[vstart:end], Offset: off, Line: line, ValueOff: r.base + int64(vstart)}, nil
+			return Token{Kind: Member, Key: key, Value: b[vstart:end], Offset: off, Line: line, ValueOff: r.base + int64(vstart), Children: r.sc.children, Fields: r.sc.fields}, nil
 		}
 	}
 	if err == errNeedMore {

@@ -40,7 +40,21 @@ var strStop = func() (t [256]bool) {
 // instead of recursing, so hostile nesting costs a byte per level.
 type scanner struct {
 	stack []byte
+	// children are the members of the value when it is an object, found
+	// on the way (a minion's return: its state entries), so that the
+	// evaluator need not scan it again to split it.
+	children []Span
+	open     bool // a child's value has started and not ended
+	// fields are the members of the children that are objects (a state
+	// entry's result, changes...); each child's G0, G1 index them.
+	fields []Span
+	open2  bool
 }
+
+// Span locates one member of an object value: its raw key [K0, K1) and
+// raw value [V0, V1), as offsets into the value's bytes; for a member
+// of the outermost object, its own members are fields[G0:G1].
+type Span struct{ K0, K1, V0, V1, G0, G1 int }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -57,12 +71,21 @@ func skipSpace(b []byte, i int) int {
 // does, or a *syntaxError.
 func (s *scanner) value(b []byte, i, depth int) (int, error) {
 	s.stack = s.stack[:0]
+	s.children, s.open = s.children[:0], false
+	s.fields, s.open2 = s.fields[:0], false
+	start := skipSpace(b, i)
 	var err error
 	for {
 		// A value is expected at i.
 		i = skipSpace(b, i)
 		if i >= len(b) {
 			return i, errNeedMore
+		}
+		if s.open && len(s.stack) == 1 && s.children[len(s.children)-1].V0 < 0 {
+			s.children[len(s.children)-1].V0 = i - start
+		}
+		if s.open2 && len(s.stack) == 2 && s.fields[len(s.fields)-1].V0 < 0 {
+			s.fields[len(s.fields)-1].V0 = i - start
 		}
 		closed := true
 		switch c := b[i]; {
@@ -81,9 +104,11 @@ func (s *scanner) value(b []byte, i, depth int) (int, error) {
 				break
 			}
 			if c == '{' {
+				k0 := i
 				if i, err = objectKey(b, i); err != nil {
 					return i, err
 				}
+				s.member(b, start, k0, i)
 			}
 			closed = false
 		case c == '"':
@@ -114,6 +139,15 @@ func (s *scanner) value(b []byte, i, depth int) (int, error) {
 		}
 		// After a value: close containers or move to the next element.
 		for {
+			if s.open2 && len(s.stack) == 2 {
+				s.fields[len(s.fields)-1].V1 = i - start
+				s.open2 = false
+			}
+			if s.open && len(s.stack) == 1 {
+				c := &s.children[len(s.children)-1]
+				c.V1, c.G1 = i-start, len(s.fields)
+				s.open = false
+			}
 			if len(s.stack) == 0 {
 				return i, nil
 			}
@@ -129,9 +163,11 @@ func (s *scanner) value(b []byte, i, depth int) (int, error) {
 					if i = skipSpace(b, i); i >= len(b) {
 						return i, errNeedMore
 					}
+					k0 := i
 					if i, err = objectKey(b, i); err != nil {
 						return i, err
 					}
+					s.member(b, start, k0, i)
 				}
 				break
 			}
@@ -146,6 +182,29 @@ func (s *scanner) value(b []byte, i, depth int) (int, error) {
 			return i, &syntaxError{i, "invalid character " + quoteByte(c) + " after array element (expecting ',' or ']')"}
 		}
 	}
+}
+
+// member records a member of the outermost object, or of an object
+// inside it: its key runs from k0 to the colon before colonEnd; its
+// value starts at the next value.
+func (s *scanner) member(b []byte, start, k0, colonEnd int) {
+	depth := len(s.stack)
+	if depth > 2 || s.stack[0] != '{' || (depth == 2 && (s.stack[1] != '{' || !s.open)) {
+		return
+	}
+	k1 := colonEnd - 1
+	for k1 > k0 && b[k1-1] != '"' {
+		k1--
+	}
+	sp := Span{K0: k0 - start, K1: k1 - start, V0: -1}
+	if depth == 1 {
+		sp.G0, sp.G1 = len(s.fields), len(s.fields)
+		s.children = append(s.children, sp)
+		s.open = true
+		return
+	}
+	s.fields = append(s.fields, sp)
+	s.open2 = true
 }
 
 // objectKey scans `"key" :` at b[i] and returns the offset after the colon.

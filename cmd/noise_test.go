@@ -164,3 +164,28 @@ func TestOnAndIgnoreFlags(t *testing.T) {
 		t.Errorf("bad rule: exit %d %s", code, errb)
 	}
 }
+
+// A run that repeats one failure and adds a new one mails only the new
+// one, and says the other was reported already.
+func TestRepeatMailSaysWhatIsLeftOut(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	spool, state := t.TempDir(), t.TempDir()
+	doc := func(comment string) string {
+		return `{"web1": {"cmd_|-a_|-a_|-run": {"result": false, "changes": {}, "comment": "old trouble", "__id__": "a", "__run_num__": 0},` +
+			`"cmd_|-b_|-b_|-run": {"result": false, "changes": {}, "comment": "` + comment + `", "__id__": "b", "__run_num__": 1}}}`
+	}
+	for i, in := range []string{doc("first"), doc("second, different")} {
+		f, _, errb := fixedFactory(in)
+		if code := Main(f, append(append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, spool)...), "--state-dir", state)); code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, code, errb)
+		}
+	}
+	msgs := s.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d mails", len(msgs))
+	}
+	second := string(msgs[1].Data)
+	if !strings.Contains(second, "second, different") || strings.Contains(second, "old trouble") || !strings.Contains(second, "(1 state reported already, not repeated)") {
+		t.Errorf("second mail:\n%s", second)
+	}
+}

@@ -29,6 +29,7 @@ type htmlView struct {
 	Rows       []htmlRow
 	Minions    []htmlMinion
 	Unchanged  string
+	Repeated   string
 	Cut        bool
 }
 
@@ -45,6 +46,7 @@ type htmlMinion struct {
 	ErrorTitle string
 	Errors     []string
 	States     []htmlState
+	Repeats    string
 	Summary    string
 }
 
@@ -80,6 +82,9 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 	if len(unchanged) > 0 {
 		view.Unchanged = plural(len(unchanged), "minion") + ": " + strings.Join(unchanged, ", ")
 	}
+	if len(v.Repeated) > 0 {
+		view.Repeated = plural(len(v.Repeated), "minion") + ": " + strings.Join(v.Repeated, ", ")
+	}
 	view.Cut = c.cut > 0
 	var b bytes.Buffer
 	if err := htmlTmpl.Execute(&b, view); err != nil {
@@ -98,6 +103,9 @@ func htmlMinionOf(m *filter.Minion, c *cutter) htmlMinion {
 	}
 	for i := range m.States {
 		hm.States = append(hm.States, htmlStateOf(&m.States[i], c))
+	}
+	if m.Repeats > 0 {
+		hm.Repeats = plural(m.Repeats, "state") + " reported already, not repeated"
 	}
 	if m.Counts.States > 0 || m.ErrorKind == filter.NoError {
 		var b strings.Builder

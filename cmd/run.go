@@ -127,7 +127,14 @@ func runRun(opts *RunOptions) error {
 			status, code = werr.Error(), 1
 		}
 	}
-	printDiagnostics(f.Stderr, v, opts.Verbose)
+	if opts.Verbose {
+		// Under cron any stderr output is mailed: be quiet unless asked.
+		printDiagnostics(f.Stderr, v, true)
+	}
+	if code == 124 && v.Documents > 0 && v.Input == "" {
+		// Part of the output came before the kill: mail it, and say so.
+		v.Input = fmt.Sprintf("%s was %s; its output may be incomplete", opts.Command[0], status)
+	}
 
 	now := f.now()
 	var msgs []outgoing

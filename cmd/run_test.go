@@ -64,3 +64,18 @@ func TestRunNeedsACommand(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errb)
 	}
 }
+
+// Output that arrived before a time-out is mailed, saying it may be cut.
+func TestRunTimeoutAfterOutput(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	f, _, errb := fixedFactory("")
+	args := append(append([]string{"run", "--to", "ops@example.com", "--timeout", "300ms"}, smtpArgs(t, s, t.TempDir())...),
+		"--", "sh", "-c", "cat "+corpus("local/state.apply.failures.json.out")+"; echo 'jid: 1'; sleep 30")
+	if code := Main(f, args); code != 124 || errb.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb)
+	}
+	msgs := s.Messages()
+	if len(msgs) != 1 || !bytes.Contains(msgs[0].Data, []byte("5 failed")) || !bytes.Contains(msgs[0].Data, []byte("killed after 300ms")) {
+		t.Fatalf("%d mails", len(msgs))
+	}
+}

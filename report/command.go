@@ -17,7 +17,7 @@ type CommandFailure struct {
 	Status  string // "exit status 2", "killed after 1h0m0s"
 	Host    string
 	Stderr  string // the tail of its stderr
-	Stdout  string // the tail of what it printed that was not JSON
+	Stdout  string // the lines it printed that were not JSON (their start)
 	Input   string // why its output could not be read, if it printed some
 }
 
@@ -28,7 +28,7 @@ var commandTmpl = template.Must(template.New("cmd").Parse(`<!DOCTYPE html>
 <p style="margin:0 0 4px 0">Command:</p><pre style="margin:0 0 12px 0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Cmd}}</pre>
 {{- if .Input}}<p style="margin:0 0 12px 0">{{.Input}}</p>{{end}}
 {{- if .Stderr}}<p style="margin:0 0 4px 0">Its stderr ended with:</p><pre style="margin:0 0 12px 0;padding:8px;background:#fbe9e7;color:#b71c1c;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stderr}}</pre>{{end}}
-{{- if .Stdout}}<p style="margin:0 0 4px 0">Its stdout ended with:</p><pre style="margin:0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stdout}}</pre>{{end}}
+{{- if .Stdout}}<p style="margin:0 0 4px 0">It printed on stdout (not JSON):</p><pre style="margin:0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stdout}}</pre>{{end}}
 </body></html>
 `))
 
@@ -48,7 +48,7 @@ func BuildCommandFailure(c CommandFailure, o MailOptions) (*gomail.Message, erro
 		fmt.Fprintf(&text, "\nIts stderr ended with:\n%s\n", indent(c.Stderr))
 	}
 	if c.Stdout != "" {
-		fmt.Fprintf(&text, "\nIts stdout ended with:\n%s\n", indent(c.Stdout))
+		fmt.Fprintf(&text, "\nIt printed on stdout (not JSON):\n%s\n", indent(c.Stdout))
 	}
 	var html bytes.Buffer
 	err := commandTmpl.Execute(&html, map[string]string{"Head": head, "Cmd": cmdline, "Input": c.Input, "Stderr": c.Stderr, "Stdout": c.Stdout})

@@ -39,7 +39,8 @@ to: [ops@example.com]
 cc: [lead@example.com]
 bcc: [audit@example.com]
 spool_dir: {tmp}/spool
-repeat_interval: 0s   # every capture is mailed, identical ones too
+repeat_interval: 0s   # every capture is mailed, identical ones too,
+send_resolved: false  # and only its own mail
 smtp:
   host: 127.0.0.1
   port: {mp.smtp}

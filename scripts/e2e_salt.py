@@ -74,6 +74,10 @@ e2e_fail_cmd:
   cmd.run:
     - name: 'echo "cron-time failure" >&2; exit 3'
 """,
+    "e2e_flaky.sls": """e2e_flaky:
+  cmd.run:
+    - name: test -f @WORK@/fixed || { echo "not fixed yet" >&2; exit 1; }
+""",
     "e2e_jinja.sls": """e2e_jinja:
   test.succeed_without_changes:
     - name: {{ this_is_undefined.attribute }}
@@ -224,11 +228,13 @@ def install(saltmail, mp, salt, root):
     shutil.copy(os.path.join(ROOT, "examples/master.d/saltmail.conf"), os.path.join(files, "master.conf"))
     shutil.copy(os.path.join(ROOT, "examples/cron/saltmail"), os.path.join(files, "cron"))
     with open(os.path.join(files, "saltmail"), "w") as f:
-        f.write(f'#!/bin/sh\necho "$*" >> {root}/invocations.log\nexec {saltmail} "$@"\n')
+        f.write(f'#!/bin/sh\necho "start $*" >> {root}/invocations.log\n{saltmail} "$@"\nrc=$?\n'
+                f'echo "done $rc $*" >> {root}/invocations.log\nexit $rc\n')
     with open(os.path.join(files, "saltmail.yaml"), "w") as f:
         f.write(f"""to: [reactor@example.com]
 spool_dir: {root}/spool
-repeat_interval: 0s   # the scenarios repeat failures on purpose
+repeat_interval: 0s   # the scenarios repeat failures on purpose;
+send_resolved: false  # noise control has a scenario of its own, at the end
 smtp:
   host: 127.0.0.1
   port: {mp.smtp}
@@ -255,11 +261,14 @@ smtp:
     return f"{root}/bin/saltmail", f"{root}/saltmail.yaml"
 
 
-def invocations(root):
+def invocations(root, what="start"):
+    """The reactor's saltmail runs (those with --base64) that started (or,
+    with "done", ended)."""
     try:
-        return open(os.path.join(root, "invocations.log")).read().splitlines()
+        lines = open(os.path.join(root, "invocations.log")).read().splitlines()
     except FileNotFoundError:
         return []
+    return [l for l in lines if l.startswith(what + " ") and "--base64" in l]
 
 
 def run_scenarios(saltmail, mp, salt, root):
@@ -272,6 +281,16 @@ def run_scenarios(saltmail, mp, salt, root):
     def reactor_mails():
         return mp.search("to:reactor@example.com")
 
+    def reactor_ran(total):
+        """Waits until the reactor has started saltmail `total` times in
+        all and every run has ended; more runs than that is a failure."""
+        def done():
+            started, ended = len(invocations(root, "start")), len(invocations(root, "done"))
+            return started >= total and ended == started
+        wait_for(f"{total} reactor runs of saltmail", done, timeout=90)
+        if len(invocations(root, "start")) != total:
+            fail(f"the reactor ran saltmail {len(invocations(root, 'start'))} times, want {total}")
+
     # 1. the reactor: one mail, for the minion with failures and changes
     out = salt.salt("*", "state.apply", "e2e_mixed", "--out=json")
     check_shapes("state.apply e2e_mixed", out.stdout, ["minion1", "minion2"])
@@ -279,8 +298,7 @@ def run_scenarios(saltmail, mp, salt, root):
     for doc in re.split(rb"(?m)^(?=\{)", out.stdout):
         if doc.strip():
             m1.update(json.loads(doc).get("minion1", {}))
-    wait_for("the reactor to run saltmail for both minions", lambda: len(invocations(root)) >= 2, timeout=90)
-    wait_for("the reactor's mail", lambda: len(reactor_mails()) >= 1, timeout=60)
+    reactor_ran(2)
     calls = invocations(root)
     if len(calls) != 2 or any("--base64" not in c for c in calls):
         fail(f"reactor invocations: {calls}")
@@ -300,10 +318,7 @@ def run_scenarios(saltmail, mp, salt, root):
     salt.salt("*", "test.ping", "--out=json")
     salt.salt("*", "saltutil.find_job", "20261125000000000000", "--out=json")
     salt.salt("minion2", "state.apply", "e2e_change", "--out=json")
-    wait_for("the reactor's second mail", lambda: len(reactor_mails()) >= 2, timeout=60)
-    calls = invocations(root)
-    if len(calls) != 3:
-        fail(f"after test.ping and find_job the reactor ran saltmail {len(calls) - 2} times, want 1 (the state run): {calls}")
+    reactor_ran(3)  # the state run alone: test.ping and find_job started nothing
     if len(reactor_mails()) != 2 or not reactor_mails()[0]["Subject"].startswith("[salt] minion2: 1 changed"):
         fail(f"reactor mails: {[m['Subject'] for m in reactor_mails()]}")
 
@@ -318,17 +333,20 @@ def run_scenarios(saltmail, mp, salt, root):
 
     # 3. the CLI pipe: one digest for both minions
     out, mail = pipe("*", "state.apply", "e2e_mixed", to="pipe@example.com")
+    reactor_ran(5)
     check_shapes("piped state.apply", out, ["minion1", "minion2"])
     if mail["Subject"] != "[salt] 2 minions: 1 failed, 2 changed" or "Unchanged: 1 minion: minion2" not in mail["Text"]:
         fail(f"digest: {mail['Subject']!r}\n{mail['Text'][:500]}")
 
     # 5. test=True: pending, not failed
     out, mail = pipe("*", "state.apply", "e2e_mixed", "test=True", to="test@example.com")
+    reactor_ran(7)
     if "pending" not in mail["Subject"] or "failed" in mail["Subject"] or "Result: None" not in mail["Text"]:
         fail(f"test=True mail: {mail['Subject']!r}")
 
     # 6. a Jinja error: Salt's render error in the mail
     out, mail = pipe("*", "state.apply", "e2e_jinja", to="jinja@example.com")
+    reactor_ran(9)
     check_shapes("render error", out, ["minion1", "minion2"])
     if "2 with errors" not in mail["Subject"] or "Rendering SLS 'base:e2e_jinja' failed" not in mail["Text"] or "Data failed to compile:" not in mail["Text"]:
         fail(f"render error mail: {mail['Subject']!r}\n{mail['Text'][:500]}")
@@ -357,8 +375,31 @@ def run_scenarios(saltmail, mp, salt, root):
     # prints nothing, so cron itself stays quiet.
     if r.returncode != 1 or r.stdout or r.stderr:
         fail(f"the cron line {command!r}: exit {r.returncode}, {r.stdout!r} {r.stderr!r}")
+    reactor_ran(11)  # the highstate's two returns
     want = "[salt] 2 minions: 1 failed, 2 changed"
     wait_for("the cron run's digest", lambda: any(m["Subject"] == want for m in reactor_mails()[: len(reactor_mails()) - before]), timeout=60)
+
+    # 7. noise control through the reactor: the same failure is mailed
+    # once, then not again; when it is fixed, a resolved mail says so.
+    with open(config, "a") as f:
+        f.write("repeat_interval: 24h\nsend_resolved: true\n")
+    text = open(config).read().replace("repeat_interval: 0s", "").replace("send_resolved: false", "")
+    with open(config, "w") as f:
+        f.write(text)
+    # (cmd.run reports changes when it succeeds: the fixed run mails those too)
+    for total, step, want in ((12, "first failure", 1), (13, "same failure again", 0), (14, "fixed", 2)):
+        if step == "fixed":
+            open(os.path.join(root, "work", "fixed"), "w").close()
+        mails = len(reactor_mails())
+        salt.salt("minion1", "state.apply", "e2e_flaky", "--out=json")
+        reactor_ran(total)
+        got = reactor_mails()[: len(reactor_mails()) - mails]
+        if len(got) != want:
+            fail(f"noise control, {step}: {len(got)} mails, want {want}: {[m['Subject'] for m in got]}")
+        if step == "first failure" and not got[0]["Subject"].startswith("[salt] minion1: 1 failed (state.apply "):
+            fail(f"noise control: {got[0]['Subject']!r}")
+        if step == "fixed" and "[salt] minion1: resolved: 1 state" not in [m["Subject"] for m in got]:
+            fail(f"noise control, resolved: {[m['Subject'] for m in got]}")
 
     # 3b. a minion that does not answer is named in the piped mail
     salt.stop("minion2")

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 )
@@ -59,10 +60,32 @@ type Span struct{ K0, K1, V0, V1, G0, G1 int }
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipSpace(b []byte, i int) int {
+	// Pretty-printed JSON indents with runs of spaces: skip them eight
+	// at a time.
+	for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == 0x2020202020202020 {
+		i += 8
+	}
 	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
+}
+
+// plainWord says whether none of 8 bytes ends the fast path through a
+// string: no '"', no '\\', no control character, no non-ASCII byte.
+func plainWord(w uint64) bool {
+	const (
+		lo   = 0x0101010101010101
+		hi   = 0x8080808080808080
+		quot = 0x2222222222222222
+		bksl = 0x5c5c5c5c5c5c5c5c
+	)
+	ctl := (w - 0x2020202020202020) &^ w // high bit set where a byte < 0x20 (or >= 0x80)
+	q := w ^ quot
+	bs := w ^ bksl
+	zq := (q - lo) &^ q   // high bit where a byte is '"'
+	zb := (bs - lo) &^ bs // high bit where a byte is '\\'
+	return (ctl|zq|zb|w)&hi == 0
 }
 
 // value validates the JSON value that starts at b[i] (after white space)
@@ -108,7 +131,9 @@ func (s *scanner) value(b []byte, i, depth int) (int, error) {
 				if i, err = objectKey(b, i); err != nil {
 					return i, err
 				}
-				s.member(b, start, k0, i)
+				if len(s.stack) <= 2 {
+					s.member(b, start, k0, i)
+				}
 			}
 			closed = false
 		case c == '"':
@@ -167,7 +192,9 @@ func (s *scanner) value(b []byte, i, depth int) (int, error) {
 					if i, err = objectKey(b, i); err != nil {
 						return i, err
 					}
-					s.member(b, start, k0, i)
+					if len(s.stack) <= 2 {
+						s.member(b, start, k0, i)
+					}
 				}
 				break
 			}
@@ -230,6 +257,9 @@ func objectKey(b []byte, i int) (int, error) {
 func scanString(b []byte, i int) (int, error) {
 	i++
 	for {
+		for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && !strStop[b[i]] {
 			i++
 		}

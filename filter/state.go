@@ -148,3 +148,118 @@ func rawOr(r gjson.Result, def string) string {
 	}
 	return r.Raw
 }
+
+// state counts one state entry and keeps it when it is news.
+// fs, when not nil, are the entry's members as the reader found them,
+// at offsets base bytes before v.
+func (e *Evaluator) state(m *Minion, key, v string, fs []Span, base int) {
+	f := e.fields(v, fs, base)
+	o := outcome(f[0], f[1])
+	dur := durationMS(f[2])
+	m.Counts.States++
+	m.RunTimeMS += dur
+	if len(e.opts.Rules) > 0 {
+		var ignored bool
+		if o, ignored = ruling(e.opts.Rules, e.facts(m.Minion, key, v), o); ignored {
+			m.Ignored++
+		}
+	}
+	if m.watch[key] {
+		if m.Seen == nil {
+			m.Seen = map[string]Outcome{}
+		}
+		m.Seen[strings.Clone(key)] = o
+	}
+	if o == Changed || (o != Succeeded && nonEmpty(f[1])) {
+		m.WithChanges++
+	}
+	switch o {
+	case Succeeded:
+		return
+	case Failed:
+		m.Failed++
+	case Changed:
+		m.Changed++
+	case Pending:
+		m.Pending++
+	}
+	if !e.opts.TotalsOnly {
+		st := e.stateOf(key, v, o, f[0], f[1], dur)
+		if st.Warnings != nil {
+			m.Warned++ // Salt counts warnings only of the states it shows
+		}
+		m.States = append(m.States, st)
+	}
+}
+
+// fields reads a state's result, changes and duration. With the plain
+// default paths one pass over the entry finds them and stops there
+// (GetMany would scan it once per path); with TotalsOnly the duration
+// is not needed either. The first of duplicate keys wins, as with
+// gjson.Get.
+func (e *Evaluator) fields(v string, fs []Span, base int) [3]gjson.Result {
+	var f [3]gjson.Result
+	if !e.plainPaths {
+		g := gjson.GetMany(v, e.opts.ResultPath, e.opts.ChangesPath, "duration")
+		copy(f[:], g)
+		return f
+	}
+	need := 3
+	if e.opts.TotalsOnly {
+		need = 2
+	}
+	var got [3]bool
+	found := 0
+	pick := func(k string, val func() gjson.Result) bool {
+		i := -1
+		switch k {
+		case e.opts.ResultPath:
+			i = 0
+		case e.opts.ChangesPath:
+			i = 1
+		case "duration":
+			i = 2
+		}
+		if i >= 0 && i < need && !got[i] {
+			f[i], got[i] = val(), true
+			found++
+		}
+		return found < need
+	}
+	if fs != nil {
+		// The reader located the entry's members: no scan at all.
+		for _, sp := range fs {
+			k := v[sp.K0-base : sp.K1-base]
+			if strings.IndexByte(k, '\\') >= 0 {
+				k = gjson.Parse(k).Str
+			} else {
+				k = k[1 : len(k)-1]
+			}
+			raw := v[sp.V0-base : sp.V1-base]
+			if !pick(k, func() gjson.Result { return gjson.Parse(raw) }) {
+				break
+			}
+		}
+		return f
+	}
+	gjson.Parse(v).ForEach(func(k, val gjson.Result) bool {
+		return pick(k.Str, func() gjson.Result { return val })
+	})
+	return f
+}
+
+// isPlainKey: a gjson path that is just an object key.
+func isPlainKey(p string) bool {
+	return p != "" && !strings.ContainsAny(p, ".*?|#@\\!=<>%[]{}()")
+}
+
+// facts gathers what rules match on.
+func (e *Evaluator) facts(minion, key, v string) *stateFacts {
+	g := gjson.GetMany(v, "__id__", "__sls__")
+	id := ""
+	if g[0].Type == gjson.String {
+		id = g[0].Str
+	}
+	mod, sid, name, fun := splitKey(key, id)
+	return &stateFacts{minion: minion, id: sid, name: name, function: mod + "." + fun, sls: text(g[1]), entry: v}
+}

@@ -99,6 +99,12 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 		}
 		switch tok.Kind {
 		case Text:
+			if id, ok := batchNoResponse(tok.Value); ok {
+				// Batch mode (-b) says so in text, and the minion is in no
+				// document: this line is the only news of it.
+				e.v.add(Minion{Minion: id, ErrorKind: NoReturn, Error: string(tok.Value)})
+				continue
+			}
 			e.v.warn(name + ": line " + strconv.Itoa(tok.Line) + ": skipped a line that is not JSON: " + string(tok.Value))
 		case DocStart:
 			e.v.Documents++
@@ -154,6 +160,18 @@ func (e *Evaluator) flushMinionMap() {
 		e.mapMember(m.key, bstr(m.value), m.spans, m.fields, &e.doc.jid)
 	}
 	e.doc.members = e.doc.members[:0]
+}
+
+// batchNoResponse reads salt -b's line for a minion that did not
+// answer: "Minion web1 did not respond. No job will be sent."
+func batchNoResponse(line []byte) (string, bool) {
+	const pre, post = "Minion ", " did not respond. No job will be sent."
+	l := strings.TrimSpace(string(line))
+	if !strings.HasPrefix(l, pre) || !strings.HasSuffix(l, post) {
+		return "", false
+	}
+	id := l[len(pre) : len(l)-len(post)]
+	return id, id != "" && !strings.ContainsAny(id, " \t")
 }
 
 // unquote decodes a raw JSON string key.

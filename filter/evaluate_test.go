@@ -153,3 +153,16 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + d[i%10:i%10+1]
 }
+
+// salt -b prints a dead minion only as a text line (corpus README,
+// observation 2); it is the one news of that minion.
+func TestBatchMinionDidNotRespond(t *testing.T) {
+	in := "\nExecuting run on ['minion1']\n\n" + failDoc("minion1") + "\nMinion minion3 did not respond. No job will be sent.\n"
+	v, err := Evaluate(strings.NewReader(in), "batch", DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Minions != 2 || v.ErrorCount(NoReturn) != 1 || v.Results[1].Minion != "minion3" || len(v.Warnings) != 1 {
+		t.Errorf("minions %d, no return %d, warnings %q", v.Minions, v.ErrorCount(NoReturn), v.Warnings)
+	}
+}

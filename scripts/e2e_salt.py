@@ -406,6 +406,10 @@ def run_scenarios(saltmail, mp, salt, root):
     out, mail = pipe("*", "state.apply", "e2e_change", "-t", "5", to="down@example.com")
     if "did not return" not in mail["Subject"] or "minion2:" not in mail["Text"] or "Minion did not return" not in mail["Text"]:
         fail(f"dead minion mail: {mail['Subject']!r}\n{mail['Text'][:600]}")
+    # in batch mode Salt names a dead minion only in a line of text
+    out, mail = pipe("*", "state.apply", "e2e_change", "-b", "1", "-t", "5", to="batch@example.com")
+    if "did not return" not in mail["Subject"] or "minion2 did not respond" not in mail["Text"]:
+        fail(f"batch dead minion mail: {mail['Subject']!r}\n{out[:400]!r}\n{mail['Text'][:600]}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import (
 
 	"github.com/saltmail/saltmail/filter"
 	"github.com/saltmail/saltmail/report"
+	"github.com/saltmail/saltmail/report/deliver"
 )
 
 // memoryStore keeps what was reported, one JSON file per minion in the
@@ -66,7 +67,7 @@ func (s memoryStore) write(minion string, m filter.Memory) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.base(minion)+".json", raw)
+	return deliver.WriteFileAtomic(s.base(minion)+".json", raw)
 }
 
 // update locks the minions (in sorted order, so two processes cannot
@@ -123,27 +124,6 @@ func lockFile(path string, wait time.Duration) (*os.File, error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 // memory returns the store of what was reported, in state_dir (default:

@@ -105,7 +105,7 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 				e.v.add(Minion{Minion: id, ErrorKind: NoReturn, Error: string(tok.Value)})
 				continue
 			}
-			e.v.warn(name + ": line " + strconv.Itoa(tok.Line) + ": skipped a line that is not JSON: " + string(tok.Value))
+			e.v.warn(name, ": line ", strconv.Itoa(tok.Line), ": skipped a line that is not JSON: ", string(tok.Value))
 		case DocStart:
 			e.v.Documents++
 			e.doc = docBuffer{members: e.doc.members[:0], spans: e.doc.spans[:0], fields: e.doc.fields[:0]}

@@ -88,9 +88,6 @@ func NewReader(src io.Reader, name string) *Reader {
 	return &Reader{src: src, name: name, buf: make([]byte, 0, readChunk)}
 }
 
-// Documents is the number of documents opened so far.
-func (r *Reader) Documents() int { return r.docs }
-
 // Bytes returns input bytes [off, end) of the open document's members
 // (by their ValueOff): the Reader keeps the whole open document in its
 // buffer until DocEnd or Unpin, so a caller can evaluate a document's

@@ -99,7 +99,7 @@ func isJID(raw string) bool {
 // returner's record, one entry of jobs.list_job.
 func (e *Evaluator) event(id, jid, fun string, ret, retcode, success gjson.Result) {
 	if !e.funs[fun] {
-		e.v.note("minion " + id + ": " + fun + " is not a state function, ignored")
+		e.v.note("minion ", id, ": ", fun, " is not a state function, ignored")
 		return
 	}
 	if ret.IsObject() && ret.Get("outputter").Exists() && ret.Get("data").IsObject() {
@@ -247,6 +247,6 @@ func (e *Evaluator) minionSpans(id, raw string, spans, fields []Span, inOrch boo
 			return m, true
 		}
 	}
-	e.v.note("minion " + id + ": not a state return, ignored")
+	e.v.note("minion ", id, ": not a state return, ignored")
 	return m, false
 }

@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Outcome is what one state did. Each state gets exactly one.
@@ -172,16 +173,19 @@ type Verdict struct {
 // text lines cannot grow it without end.
 const maxNotes = 100
 
-func (v *Verdict) note(s string) { v.keep(&v.Notes, s) }
+// note and warn keep a line made of parts; past maxNotes they only
+// count it, without building it: a flood of test.ping returns or text
+// lines costs no string per document.
+func (v *Verdict) note(parts ...string) { v.keep(&v.Notes, parts) }
 
-func (v *Verdict) warn(s string) { v.keep(&v.Warnings, s) }
+func (v *Verdict) warn(parts ...string) { v.keep(&v.Warnings, parts) }
 
-func (v *Verdict) keep(list *[]string, s string) {
+func (v *Verdict) keep(list *[]string, parts []string) {
 	if len(*list) >= maxNotes {
 		v.Dropped++
 		return
 	}
-	*list = append(*list, s)
+	*list = append(*list, strings.Join(parts, ""))
 }
 
 func (v *Verdict) add(m Minion) {

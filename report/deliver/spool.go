@@ -48,21 +48,24 @@ func (s Spool) Put(env Envelope, msg []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeAtomic(base+".env", envJSON); err != nil {
-		return "", err
+	if err := WriteFileAtomic(base+".env", envJSON); err != nil {
+		return "", fmt.Errorf("spool: %w", err)
 	}
-	if err := writeAtomic(base+".eml", msg); err != nil {
+	if err := WriteFileAtomic(base+".eml", msg); err != nil {
 		os.Remove(base + ".env")
-		return "", err
+		return "", fmt.Errorf("spool: %w", err)
 	}
 	syncDir(s.Dir)
 	return base + ".eml", nil
 }
 
-func writeAtomic(path string, data []byte) error {
+// WriteFileAtomic writes data to path with mode 0600 so that a reader
+// sees the old file or the new one, never a part: a temporary file in
+// the same directory, synced, then renamed over path.
+func WriteFileAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
@@ -80,7 +83,7 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("spool %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -9,5 +9,8 @@
 //
 // The Reader splits a stream of JSON documents into top-level members
 // while it reads, so a single huge document (salt --static over a whole
-// fleet) is held one minion at a time, never whole.
+// fleet) is held one minion at a time, never whole. A stream of many
+// documents is cut into segments that are evaluated on every core and
+// merged in input order, with the verdict and errors of one Reader
+// (see parallel.go).
 package filter

@@ -31,6 +31,7 @@ type Evaluator struct {
 	doc        docBuffer
 	r          *Reader // the one being read
 	noSpans    bool    // tests: ignore what the reader located, scan again
+	par        parallel
 }
 
 type member struct {
@@ -78,12 +79,27 @@ func (e *Evaluator) Verdict() *Verdict { return &e.v }
 // documents read before the fault stay in the verdict, whose status
 // becomes Unknown.
 func (e *Evaluator) Read(src io.Reader, name string) error {
-	r := NewReader(src, name)
+	if e.procs() < 2 {
+		return e.read(NewReader(src, name))
+	}
+	return e.readParallel(src, name)
+}
+
+// read evaluates what r reads, in order.
+func (e *Evaluator) read(r *Reader) error {
+	_, err := e.readUntil(r, -1)
+	return err
+}
+
+// readUntil evaluates what r reads, in order, and stops after the first
+// document that ends at or after offset stop, if stop >= 0: stopped.
+func (e *Evaluator) readUntil(r *Reader, stop int64) (stopped bool, err error) {
+	name := r.name
 	e.r = r
 	for {
 		tok, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return false, nil
 		}
 		if err != nil {
 			if r.inDoc && !e.doc.wrapper {
@@ -95,7 +111,7 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 			if e.v.Input == "" {
 				e.v.Input = err.Error()
 			}
-			return err
+			return false, err
 		}
 		switch tok.Kind {
 		case Text:
@@ -116,6 +132,9 @@ func (e *Evaluator) Read(src io.Reader, name string) error {
 				e.document(e.resolve(e.doc.members))
 			}
 			e.doc.members = e.doc.members[:0]
+			if stop >= 0 && tok.Offset >= stop {
+				return true, nil
+			}
 		}
 	}
 }

@@ -166,3 +166,22 @@ func TestBatchMinionDidNotRespond(t *testing.T) {
 		t.Errorf("minions %d, no return %d, warnings %q", v.Minions, v.ErrorCount(NoReturn), v.Warnings)
 	}
 }
+
+// What a verdict keeps (ids, job ids, functions) must be copies: the
+// input's buffer is reused for what follows.
+func TestKeptStringsOutliveTheBuffer(t *testing.T) {
+	in := `{"retcode": 2, "jid": "20261125075318852040", "minion1": {"test_|-fail_test_|-this state always fails_|-fail_without_changes": ` + failEntry + "}}\n" +
+		`{"id": "minion2", "jid": "20261125075318852041", "fun": "state.apply", "return": "Minion did not return"}` + "\n"
+	filler := strings.Repeat(failDoc("other")+"\n", 3*segmentMax/len(failDoc("other")))
+	for _, procs := range []int{1, 2} {
+		e := NewEvaluator(DefaultOptions())
+		e.par.procs = procs
+		if err := e.Read(strings.NewReader(in+filler), "in"); err != nil {
+			t.Fatal(err)
+		}
+		r := e.Verdict().Results
+		if r[0].Minion != "minion1" || r[0].JID != "20261125075318852040" || r[1].Minion != "minion2" || r[1].JID != "20261125075318852041" || r[1].Fun != "state.apply" {
+			t.Errorf("%d cores: kept strings changed: %q %q, %q %q %q", procs, r[0].Minion, r[0].JID, r[1].Minion, r[1].JID, r[1].Fun)
+		}
+	}
+}

@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzEvaluate: no input panics; a failure is an *InputError with one
-// line; and the verdict does not depend on how reads split the input.
+// line; and the verdict does not depend on how reads split the input,
+// nor on how it is cut to be read on several cores.
 func FuzzEvaluate(f *testing.F) {
 	for i, path := range corpusFiles(f) {
 		if i%4 != 0 {
@@ -50,6 +51,7 @@ func FuzzEvaluate(f *testing.F) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("verdict depends on reads:\n%s\n%s", a, b)
 		}
+		inOrderAndCut(t, DefaultOptions(), halves, in)
 		rescanned, _ := evaluateRescanning(in)
 		if c, _ := json.Marshal(rescanned); !reflect.DeepEqual(a, c) {
 			t.Fatalf("the reader's spans and gjson disagree:\n%s\n%s", a, c)

@@ -20,7 +20,9 @@ type Options struct {
 	TotalsOnly bool
 	// Watch, when set, names a minion's states whose outcome to record
 	// even when they succeed: repeat suppression needs to see a failure
-	// resolve. It is asked once per minion return.
+	// resolve. It is asked once per minion return, by one goroutine at
+	// a time, though not in input order when the input is read on
+	// several cores.
 	Watch func(minion string) map[string]bool
 }
 

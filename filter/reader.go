@@ -72,6 +72,7 @@ type Reader struct {
 	lcnt  int
 	eof   bool
 	rerr  error
+	cut   bool // the input ended inside a document
 
 	inDoc    bool
 	pinned   bool // keep the open document's bytes: see Bytes
@@ -179,6 +180,7 @@ func (r *Reader) Next() (Token, error) {
 		}
 		if r.eof {
 			if r.inDoc {
+				r.cut = true
 				return Token{}, r.truncated(len(r.buf))
 			}
 			return Token{}, r.errAt(len(r.buf), "incomplete input")

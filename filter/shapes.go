@@ -72,7 +72,7 @@ func (e *Evaluator) mapMember(key, value string, spans, fields []Span, jid *stri
 		return
 	}
 	if key == "jid" && isJID(value) {
-		*jid = gjson.Parse(value).Str
+		*jid = strings.Clone(gjson.Parse(value).Str)
 		return
 	}
 	if m, ok := e.minionSpans(key, value, spans, fields, false); ok {
@@ -108,9 +108,10 @@ func (e *Evaluator) event(id, jid, fun string, ret, retcode, success gjson.Resul
 	}
 	m, ok := e.minion(id, ret.Raw, false)
 	if !ok {
-		m = Minion{Minion: id}
+		m = Minion{Minion: strings.Clone(id)}
 	}
-	m.JID, m.Fun = jid, fun
+	// Kept past the input's buffer: copies.
+	m.JID, m.Fun = strings.Clone(jid), strings.Clone(fun)
 	jobFailed(&m, retcode, success)
 	if ok || m.ErrorKind != NoError {
 		e.v.add(m)
@@ -140,6 +141,7 @@ func jobFailed(m *Minion, retcode, success gjson.Result) {
 // map holds the master's own steps under its id; a salt.state step
 // carries the minions' returns in changes.ret.
 func (e *Evaluator) orchestration(data gjson.Result, jid string, retcode gjson.Result) {
+	jid = strings.Clone(jid)
 	data.ForEach(func(k, v gjson.Result) bool {
 		master, ok := e.minion(k.String(), v.Raw, false)
 		if !ok {
@@ -156,7 +158,7 @@ func (e *Evaluator) orchestration(data gjson.Result, jid string, retcode gjson.R
 			if !strings.Contains(sk.Str, sep) || ch.Get("out").String() != "highstate" {
 				return true
 			}
-			stepJID := step.Get("__jid__").String()
+			stepJID := strings.Clone(step.Get("__jid__").String())
 			ch.Get("ret").ForEach(func(mk, mv gjson.Result) bool {
 				if m, ok := e.minion(mk.String(), mv.Raw, true); ok {
 					m.JID, m.Fun = stepJID, "state.orchestrate"

@@ -239,3 +239,27 @@ func Single(m Minion, input string) *Verdict {
 	}
 	return v
 }
+
+// merge adds o, the verdict on the input that follows v's, as if one
+// Evaluator had read both: the notes kept are the first ones of both.
+func (v *Verdict) merge(o *Verdict) {
+	v.Status = max(v.Status, o.Status)
+	v.Minions += o.Minions
+	v.Counts.add(o.Counts)
+	v.Errors += o.Errors
+	v.Results = append(v.Results, o.Results...)
+	v.Documents += o.Documents
+	if v.Input == "" {
+		v.Input = o.Input
+	}
+	v.Dropped += o.Dropped
+	for _, w := range o.Warnings {
+		v.keep(&v.Warnings, []string{w})
+	}
+	for _, n := range o.Notes {
+		v.keep(&v.Notes, []string{n})
+	}
+	for k, n := range o.byKind {
+		v.byKind[k] += n
+	}
+}

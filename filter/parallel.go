@@ -1,0 +1,274 @@
+package filter
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// Reading on every core. `salt '*' state.highstate --out=json` prints one
+// document per minion, each opening with a '{' at the start of a line.
+// The stream is cut into segments just before such lines, and each
+// segment is evaluated by an Evaluator of its own on a free core; their
+// verdicts are merged in input order.
+//
+// A cut is a guess: JSON allows a '{' at the start of any line. The
+// segment before proves it. Read from a true document boundary, a
+// segment that ends outside any document ends on a true boundary too, so
+// the next segment starts on one. A segment that ends inside a document
+// proves the cut after it wrong: from that segment on, the input is read
+// in order by one Reader, as if it had never been cut. Either way the
+// verdict, the errors and their positions are those of one Reader.
+
+const (
+	// segmentSize is how much is read before looking for a cut.
+	segmentSize = 1 << 20
+	// segmentMax: with no cut in this many bytes (one huge document, a
+	// fleet's --static output), the rest is read in order, in flat memory.
+	segmentMax = 4 << 20
+)
+
+// parallel holds the Evaluator's parallel reading settings and spares.
+type parallel struct {
+	procs      int // cores to use; 0: GOMAXPROCS (tests set it)
+	size, max  int // segmentSize, segmentMax unless set (tests)
+	evaluators []*Evaluator
+	bufs       [][]byte
+	watchMu    sync.Mutex // Options.Watch is called by one worker at a time
+}
+
+func (e *Evaluator) procs() int {
+	if e.par.procs != 0 {
+		return e.par.procs
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// segment is one cut of the input and, once done is closed, its verdict.
+type segment struct {
+	data  []byte
+	off   int64 // input offset of data[0]
+	lines int   // newlines before data[0]
+	final bool  // data runs to the end of the input
+	rerr  error // the read error that ended the input, if any
+
+	ev   *Evaluator
+	err  error
+	cut  bool // data ended inside a document
+	done chan struct{}
+}
+
+func (s *segment) reader(name string) *Reader {
+	return &Reader{name: name, buf: s.data, base: s.off, lines: s.lines, eof: true, rerr: s.rerr}
+}
+
+func (e *Evaluator) readParallel(src io.Reader, name string) error {
+	sp := splitter{src: src, size: e.par.size, max: e.par.max, bufs: &e.par.bufs}
+	if sp.size == 0 {
+		sp.size, sp.max = segmentSize, segmentMax
+	}
+	docs := e.v.Documents
+	var queue []*segment
+	for {
+		for len(queue) <= e.procs() {
+			s, ok := sp.next()
+			if !ok {
+				break
+			}
+			if s.final && len(queue) == 0 {
+				// The rest is one segment: read it here.
+				r := s.reader(name)
+				r.docs = e.v.Documents - docs
+				return e.read(r)
+			}
+			queue = append(queue, e.start(s, name))
+			if s.final {
+				break
+			}
+		}
+		if len(queue) > 0 {
+			s := queue[0]
+			queue = queue[1:]
+			<-s.done
+			if s.cut && !s.final {
+				// A wrong cut: read in order from this segment on, past
+				// the cut, then cut again.
+				rest := []io.Reader{bytes.NewReader(s.data)}
+				for _, q := range queue {
+					<-q.done
+					rest = append(rest, bytes.NewReader(q.data))
+				}
+				queue = queue[:0]
+				sp.src = io.MultiReader(append(rest, sp.rest())...)
+				sp.carry, sp.off, sp.lines = nil, s.off, s.lines
+				sp.eof, sp.rerr = false, nil
+				if done, err := e.inOrder(&sp, name, s.off+int64(len(s.data)), docs); done {
+					return err
+				}
+				continue
+			}
+			e.v.merge(&s.ev.v)
+			e.par.evaluators = append(e.par.evaluators, s.ev)
+			sp.recycle(s.data)
+			if s.err != nil {
+				for _, q := range queue {
+					<-q.done
+				}
+				return s.err
+			}
+			continue
+		}
+		if sp.eof && len(sp.carry) == 0 {
+			// A cut is made before a document and a stop in order after
+			// one, so the input held one: "no JSON document" cannot apply.
+			return nil
+		}
+		// No cut within segmentMax: one document too large to cut
+		// around. Read it in order, then cut again.
+		if done, err := e.inOrder(&sp, name, 0, docs); done {
+			return err
+		}
+	}
+}
+
+// inOrder reads sp's rest in order up to the end of the first document
+// that ends at or after offset stop, and leaves sp after it; done says
+// the input ended, or failed with err.
+func (e *Evaluator) inOrder(sp *splitter, name string, stop int64, docs int) (done bool, err error) {
+	r := NewReader(sp.rest(), name)
+	r.base, r.lines, r.docs = sp.off, sp.lines, e.v.Documents-docs
+	stopped, err := e.readUntil(r, stop)
+	if !stopped {
+		return true, err
+	}
+	off, line := r.at(r.pos)
+	sp.off, sp.lines = off, line-1
+	sp.carry = append(sp.buffer(), r.buf[r.pos:]...)
+	sp.src, sp.eof, sp.rerr = r.src, r.eof, r.rerr
+	return false, nil
+}
+
+// start evaluates s on a core of its own, by a spare Evaluator.
+func (e *Evaluator) start(s *segment, name string) *segment {
+	if n := len(e.par.evaluators); n > 0 {
+		s.ev = e.par.evaluators[n-1]
+		e.par.evaluators = e.par.evaluators[:n-1]
+		s.ev.v = Verdict{totalsOnly: e.opts.TotalsOnly}
+	} else {
+		opts := e.opts
+		if w := opts.Watch; w != nil {
+			opts.Watch = func(minion string) map[string]bool {
+				e.par.watchMu.Lock()
+				defer e.par.watchMu.Unlock()
+				return w(minion)
+			}
+		}
+		s.ev = NewEvaluator(opts)
+		s.ev.noSpans = e.noSpans
+	}
+	s.done = make(chan struct{})
+	go func() {
+		r := s.reader(name)
+		r.docs = 1 // a segment without documents is fine: the input is checked whole
+		s.err = s.ev.read(r)
+		s.cut = r.cut
+		close(s.done)
+	}()
+	return s
+}
+
+// splitter reads the input and cuts it into segments.
+type splitter struct {
+	src       io.Reader
+	size, max int
+	bufs      *[][]byte // spare buffers
+	carry     []byte    // read after the last cut
+	off       int64     // input offset of carry[0]
+	lines     int       // newlines before carry[0]
+	eof       bool
+	rerr      error
+}
+
+var docLine = []byte("\n{")
+
+// next reads up to the next cut: a segment, or false when there is no
+// cut within max bytes (carry then holds what was read) or nothing left.
+func (sp *splitter) next() (*segment, bool) {
+	if sp.eof && len(sp.carry) == 0 {
+		return nil, false
+	}
+	buf := sp.carry
+	if buf == nil {
+		buf = sp.buffer()
+	}
+	searched := len(buf) // buf[:searched] holds no cut
+	for {
+		for target := min(searched+sp.size, sp.max); len(buf) < target && !sp.eof; {
+			if len(buf) == cap(buf) {
+				nb := make([]byte, len(buf), min(2*cap(buf), sp.max))
+				copy(nb, buf)
+				buf = nb
+			}
+			n, err := sp.src.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				sp.eof = true
+				if !errors.Is(err, io.EOF) {
+					sp.rerr = err
+				}
+			}
+		}
+		if sp.eof {
+			s := &segment{data: buf, off: sp.off, lines: sp.lines, final: true, rerr: sp.rerr}
+			sp.carry = nil
+			return s, true
+		}
+		from := max(searched-1, 0)
+		if i := bytes.LastIndex(buf[from:], docLine); i >= 0 {
+			cut := from + i + 1
+			s := &segment{data: buf[:cut], off: sp.off, lines: sp.lines}
+			next := sp.buffer()
+			sp.carry = append(next, buf[cut:]...)
+			sp.off += int64(cut)
+			sp.lines += bytes.Count(s.data, docLine[:1])
+			return s, true
+		}
+		searched = len(buf)
+		if len(buf) >= sp.max {
+			sp.carry = buf
+			return nil, false
+		}
+	}
+}
+
+// rest reads what was not cut: the carry, then the rest of the input.
+func (sp *splitter) rest() io.Reader {
+	rs := []io.Reader{bytes.NewReader(sp.carry)}
+	if sp.rerr != nil {
+		rs = append(rs, errReader{sp.rerr})
+	} else if !sp.eof {
+		rs = append(rs, sp.src)
+	}
+	return io.MultiReader(rs...)
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+func (sp *splitter) buffer() []byte {
+	if n := len(*sp.bufs); n > 0 {
+		b := (*sp.bufs)[n-1]
+		*sp.bufs = (*sp.bufs)[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, 2*sp.size)
+}
+
+func (sp *splitter) recycle(b []byte) {
+	if cap(b) <= 4*sp.size {
+		*sp.bufs = append(*sp.bufs, b[:0])
+	}
+}

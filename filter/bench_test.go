@@ -46,14 +46,23 @@ func benchStream(b *testing.B, size int) []byte {
 	return out.Bytes()
 }
 
-func BenchmarkEvaluateStream(b *testing.B) {
+// BenchmarkEvaluateStream reads on every core, BenchmarkEvaluateInOrder
+// on one; TotalsOnly is what `saltmail check` does.
+func BenchmarkEvaluateStream(b *testing.B)           { benchEvaluate(b, 0, false) }
+func BenchmarkEvaluateStreamTotalsOnly(b *testing.B) { benchEvaluate(b, 0, true) }
+func BenchmarkEvaluateInOrder(b *testing.B)          { benchEvaluate(b, 1, false) }
+
+func benchEvaluate(b *testing.B, procs int, totals bool) {
 	in := benchStream(b, 32<<20)
+	opts := DefaultOptions()
+	opts.TotalsOnly = totals
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		v, err := Evaluate(bytes.NewReader(in), "bench", DefaultOptions())
-		if err != nil || v.Minions == 0 {
+		e := NewEvaluator(opts)
+		e.par.procs = procs
+		if err := e.Read(bytes.NewReader(in), "bench"); err != nil || e.Verdict().Minions == 0 {
 			b.Fatal(err)
 		}
 	}

@@ -264,7 +264,8 @@ func (sp *splitter) buffer() []byte {
 		*sp.bufs = (*sp.bufs)[:n-1]
 		return b[:0]
 	}
-	return make([]byte, 0, 2*sp.size)
+	// Small at first: one reactor event should not pay for a segment.
+	return make([]byte, 0, min(64<<10, sp.max))
 }
 
 func (sp *splitter) recycle(b []byte) {

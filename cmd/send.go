@@ -68,6 +68,8 @@ func deliverAll(f *Factory, cfg *Config, d *delivery, msgs []outgoing, verbose b
 			continue
 		}
 		spooled++
+		// Only those the message did not reach wait in the spool.
+		m.rcpt = deliver.Undelivered(err, m.rcpt)
 		keep(f, cfg, m, fmt.Sprintf("%s after %d tries: %v", d.what, tries, err))
 	}
 	return spooled

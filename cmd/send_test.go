@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/saltmail/saltmail/report/deliver"
 	"github.com/saltmail/saltmail/report/deliver/smtptest"
 )
 
@@ -79,6 +81,68 @@ func TestSendSpoolsThenFlushDelivers(t *testing.T) {
 	if rest, _ := os.ReadDir(spool); len(rest) != 0 {
 		t.Errorf("spool not empty: %v", rest)
 	}
+}
+
+// A recipient the server refuses does not cost the others the alert;
+// the spool keeps the message for it alone, and a flush that reaches
+// part of a spooled envelope keeps the rest only.
+func TestSendRefusedRecipient(t *testing.T) {
+	const ops, gone, busy = "ops@example.com", "gone@example.com", "busy@example.com"
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, RefuseRcpt: map[string][]error{
+		gone: {smtptest.NoMailbox},
+		busy: {smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy},
+	}})
+	spool := t.TempDir()
+	f, _, errb := fixedFactory("")
+	code := Main(f, append([]string{"--to", ops, "--to", gone, "--bcc", busy, corpus("local/state.apply.failures.json.out")}, smtpArgs(t, s, spool)...))
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if got := s.Messages(); len(got) != 1 || strings.Join(got[0].To, ",") != ops {
+		t.Fatalf("server got %+v", got)
+	}
+	env := spooledEnvelopes(t, spool)
+	if len(env) != 1 || strings.Join(env[0].To, ",") != gone+","+busy || !strings.Contains(errb.String(), "no such user") {
+		t.Fatalf("spooled %+v, stderr %q", env, errb)
+	}
+
+	// The flush reaches gone now, busy still not: busy alone stays.
+	up := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, RefuseRcpt: map[string][]error{
+		busy: {smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy},
+	}})
+	f, _, errb = fixedFactory("")
+	if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 1 {
+		t.Fatalf("flush exit %d: %s", code, errb)
+	}
+	env = spooledEnvelopes(t, spool)
+	if got := up.Messages(); len(got) != 1 || strings.Join(got[0].To, ",") != gone || len(env) != 1 || strings.Join(env[0].To, ",") != busy {
+		t.Fatalf("flushed %+v, spool left %+v", got, env)
+	}
+	f, _, errb = fixedFactory("")
+	if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 0 {
+		t.Fatalf("second flush exit %d: %s", code, errb)
+	}
+	if got := up.Messages(); len(got) != 2 || strings.Join(got[1].To, ",") != busy {
+		t.Fatalf("flushed %+v", got)
+	}
+}
+
+func spooledEnvelopes(t *testing.T, dir string) []deliver.Envelope {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.env"))
+	var envs []deliver.Envelope
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e deliver.Envelope
+		if err := json.Unmarshal(raw, &e); err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, e)
+	}
+	return envs
 }
 
 func TestSendServerDown(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/textproto"
+	"strings"
 )
 
 // Error is a delivery failure with its class. Temporary failures are
@@ -30,6 +32,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // count as temporary: a retry costs a little time, a lost mail costs the
 // admin's trust.
 func IsTemporary(err error) bool {
+	var re *RecipientsError
+	if errors.As(err, &re) {
+		return re.Temporary()
+	}
 	var de *Error
 	if errors.As(err, &de) {
 		return de.Temporary
@@ -66,4 +72,55 @@ func classify(step string, err error) error {
 // permanent is a failure no retry can mend (a policy refusal).
 func permanent(step string, err error) error {
 	return &Error{Step: step, Err: err}
+}
+
+// Refusal is one recipient the message did not reach, and why.
+type Refusal struct {
+	To  string
+	Err error
+}
+
+// RecipientsError says which recipients the message did not reach when
+// the others got it, or the server refused each of them at RCPT TO.
+// Those not named got it.
+type RecipientsError struct {
+	Refused []Refusal
+}
+
+func (e *RecipientsError) Error() string {
+	parts := make([]string, len(e.Refused))
+	for i, r := range e.Refused {
+		parts[i] = r.Err.Error()
+		if !strings.Contains(parts[i], r.To) {
+			parts[i] = r.To + ": " + parts[i]
+		}
+	}
+	return fmt.Sprintf("not delivered to %d recipient(s): %s", len(e.Refused), strings.Join(parts, "; "))
+}
+
+// Temporary: another try may reach one of them.
+func (e *RecipientsError) Temporary() bool {
+	for _, r := range e.Refused {
+		if IsTemporary(r.Err) {
+			return true
+		}
+	}
+	return false
+}
+
+// Undelivered returns the recipients of to that err says the message did
+// not reach: the ones a *RecipientsError names, else all of them.
+func Undelivered(err error, to []string) []string {
+	if err == nil {
+		return nil
+	}
+	var re *RecipientsError
+	if !errors.As(err, &re) {
+		return to
+	}
+	left := make([]string, len(re.Refused))
+	for i, r := range re.Refused {
+		left[i] = r.To
+	}
+	return left
 }

@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	"gopkg.in/gomail.v2"
@@ -24,24 +25,64 @@ var DefaultRetry = Retry{Attempts: 4, Backoff: 2 * time.Second}
 
 // Send offers msg (the exact bytes to send) through a fresh session per
 // try until it is accepted, a permanent failure says no, or the tries
-// run out. It returns the number of tries and the last error.
+// run out. A try that reaches some recipients is offered again only to
+// those refused for the moment (4xx). It returns the number of tries
+// and the last error: a *RecipientsError when some recipients got it or
+// were refused one by one, naming exactly those that did not get it.
 func Send(dial Dialer, from string, to []string, msg []byte, r Retry) (int, error) {
 	sleep := r.Sleep
 	if sleep == nil {
 		sleep = time.Sleep
 	}
 	wait := r.Backoff
-	var err error
+	var refused []Refusal // refused for good (5xx): not offered again
+	narrowed := false     // to is no longer everyone
 	for try := 1; ; try++ {
-		if err = sendOnce(dial, from, to, msg); err == nil {
-			return try, nil
+		err := sendOnce(dial, from, to, msg)
+		var re *RecipientsError
+		if errors.As(err, &re) {
+			narrowed = true
+			to, err = nil, nil
+			var later []Refusal
+			for _, f := range re.Refused {
+				if IsTemporary(f.Err) {
+					to = append(to, f.To)
+					later = append(later, f)
+				} else {
+					refused = append(refused, f)
+				}
+			}
+			if len(later) > 0 {
+				err = &RecipientsError{Refused: later}
+			}
 		}
-		if !IsTemporary(err) || try >= r.Attempts {
-			return try, err
+		if err == nil || !IsTemporary(err) || try >= r.Attempts {
+			if !narrowed {
+				return try, err
+			}
+			return try, undelivered(refused, to, err)
 		}
 		sleep(wait)
 		wait *= 2
 	}
+}
+
+// undelivered joins the recipients refused for good with those of to
+// that err kept the message from, once some recipients got it.
+func undelivered(refused []Refusal, to []string, err error) error {
+	if len(refused) == 0 && err == nil {
+		return nil
+	}
+	var re *RecipientsError
+	switch {
+	case errors.As(err, &re):
+		refused = append(refused, re.Refused...)
+	case err != nil:
+		for _, t := range to {
+			refused = append(refused, Refusal{To: t, Err: err})
+		}
+	}
+	return &RecipientsError{Refused: refused}
 }
 
 func sendOnce(dial Dialer, from string, to []string, msg []byte) error {

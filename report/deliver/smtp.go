@@ -152,8 +152,9 @@ func (s *smtpSender) open(tlsConf *tls.Config) error {
 	return nil
 }
 
-// Send gives one message to the server. Any refusal fails the whole
-// message before DATA, so nobody gets half a delivery.
+// Send gives one message to the server. A recipient the server refuses
+// does not cost the others the alert: the message goes to those it
+// accepts, and a *RecipientsError names the refused ones.
 func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
 	if err := s.c.Reset(); err != nil {
 		return classify("rset", err)
@@ -161,10 +162,22 @@ func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
 	if err := s.c.Mail(from); err != nil {
 		return classify("mail from", err)
 	}
+	var refused []Refusal
+	var accepted []string
 	for _, r := range to {
 		if err := s.c.Rcpt(r); err != nil {
-			return classify("rcpt to "+r, err)
+			err = classify("rcpt to "+r, err)
+			var de *Error
+			if errors.As(err, &de) && de.Code == 0 {
+				return err // no reply: the session broke, nobody got it
+			}
+			refused = append(refused, Refusal{To: r, Err: err})
+			continue
 		}
+		accepted = append(accepted, r)
+	}
+	if len(accepted) == 0 {
+		return &RecipientsError{Refused: refused}
 	}
 	w, err := s.c.Data()
 	if err != nil {
@@ -177,7 +190,10 @@ func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
 	if err := w.Close(); err != nil {
 		return classify("data", err)
 	}
-	s.cfg.trace("accepted", fmt.Sprintf("the server accepted the message for %s", strings.Join(to, ", ")))
+	s.cfg.trace("accepted", fmt.Sprintf("the server accepted the message for %s", strings.Join(accepted, ", ")))
+	if len(refused) > 0 {
+		return &RecipientsError{Refused: refused}
+	}
 	return nil
 }
 

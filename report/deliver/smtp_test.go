@@ -9,6 +9,7 @@ import (
 
 	"github.com/saltmail/saltmail/report/deliver"
 	"github.com/saltmail/saltmail/report/deliver/smtptest"
+	"gopkg.in/gomail.v2"
 )
 
 var msg = []byte("From: <salt@example.com>\r\nTo: <ops@example.com>\r\nSubject: [salt] web1: 1 failed\r\n\r\nminion1:\r\n----------\r\n          ID: fail_test\r\n")
@@ -128,6 +129,89 @@ func TestRetries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A recipient the server refuses must not cost the others the alert.
+func TestRefusedRecipients(t *testing.T) {
+	const ops, bad, busy = "ops@example.com", "gone@example.com", "busy@example.com"
+	cases := []struct {
+		name   string
+		refuse map[string][]error
+		to     []string
+		// what the server received, one message per line of recipients
+		got   []string
+		tries int
+		left  []string // Undelivered
+		temp  bool
+	}{
+		{"one unknown: the other gets it, no retry",
+			map[string][]error{bad: {smtptest.NoMailbox}}, []string{ops, bad},
+			[]string{ops}, 1, []string{bad}, false},
+		{"one busy once: it alone is offered again",
+			map[string][]error{busy: {smtptest.MailboxBusy}}, []string{ops, busy},
+			[]string{ops, busy}, 2, nil, false},
+		{"unknown and busy for good",
+			map[string][]error{bad: {smtptest.NoMailbox}, busy: {smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy}}, []string{bad, ops, busy},
+			[]string{ops}, 4, []string{bad, busy}, true},
+		{"every recipient unknown",
+			map[string][]error{bad: {smtptest.NoMailbox}, ops: {smtptest.NoMailbox}}, []string{ops, bad},
+			nil, 1, []string{ops, bad}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, RefuseRcpt: c.refuse})
+			var waits []time.Duration
+			tries, err := deliver.Send(client(s, deliver.StartTLS).Dial, "salt@example.com", c.to, msg, noSleep(&waits))
+			var got []string
+			for _, m := range s.Messages() {
+				if !bytes.Equal(m.Data, msg) {
+					t.Errorf("message changed: %q", m.Data)
+				}
+				got = append(got, strings.Join(m.To, ","))
+			}
+			if strings.Join(got, " ") != strings.Join(c.got, " ") || tries != c.tries {
+				t.Errorf("server got %q in %d tries, want %q in %d", got, tries, c.got, c.tries)
+			}
+			left := deliver.Undelivered(err, c.to)
+			if strings.Join(left, ",") != strings.Join(c.left, ",") {
+				t.Errorf("undelivered %q, want %q (%v)", left, c.left, err)
+			}
+			if err != nil && (deliver.IsTemporary(err) != c.temp || strings.Contains(err.Error(), "\n")) {
+				t.Errorf("error %q, temporary %v", err, deliver.IsTemporary(err))
+			}
+			for _, to := range c.left {
+				if !strings.Contains(errString(err), to) {
+					t.Errorf("error %q does not name %s", err, to)
+				}
+			}
+		})
+	}
+}
+
+// A session that breaks after some recipients got the message names the
+// rest, not everyone: a flush must not send it twice.
+func TestRetryAfterPartialDelivery(t *testing.T) {
+	const ops, busy = "ops@example.com", "busy@example.com"
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, RefuseRcpt: map[string][]error{busy: {smtptest.MailboxBusy}}})
+	tries := 0
+	dial := func() (gomail.SendCloser, error) {
+		tries++
+		if tries > 1 {
+			s.Close() // the server goes away after the first try
+		}
+		return client(s, deliver.StartTLS).Dial()
+	}
+	_, err := deliver.Send(dial, "salt@example.com", []string{ops, busy}, msg, deliver.Retry{Attempts: 2, Sleep: func(time.Duration) {}})
+	if left := deliver.Undelivered(err, []string{ops, busy}); strings.Join(left, ",") != busy {
+		t.Errorf("undelivered %q, want only %s (%v)", left, busy, err)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func TestUnreachable(t *testing.T) {

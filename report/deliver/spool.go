@@ -165,6 +165,17 @@ func (s Spool) flushOne(path string, send func(Spooled) error, done func(Spooled
 		return false, err
 	}
 	if err := send(item); err != nil {
+		if left := Undelivered(err, item.Env.To); len(left) < len(item.Env.To) {
+			// Some recipients got it now: keep it for the others only.
+			item.Env.To, item.Env.Reason = left, err.Error()
+			raw, jerr := json.MarshalIndent(item.Env, "", "  ")
+			if jerr == nil {
+				jerr = WriteFileAtomic(envPath, raw)
+			}
+			if jerr != nil {
+				err = fmt.Errorf("%w; and the envelope could not be narrowed to them, so a flush would send it again to all: %v", err, jerr)
+			}
+		}
 		done(item, err)
 		return false, err
 	}

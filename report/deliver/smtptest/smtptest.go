@@ -52,9 +52,10 @@ type Server struct {
 	messages []Message
 	// Fail holds errors to answer DATA with, one per message, before
 	// accepting (e.g. a 451 once).
-	fail []error
-	srv  *smtp.Server
-	ln   net.Listener
+	fail   []error
+	refuse map[string][]error
+	srv    *smtp.Server
+	ln     net.Listener
 }
 
 // Options configure a server.
@@ -66,18 +67,27 @@ type Options struct {
 	// FailData answers DATA with these errors, in order, before it
 	// accepts.
 	FailData []error
+	// RefuseRcpt answers RCPT TO of a recipient with its errors, in
+	// order, one per session that names it, before it accepts.
+	RefuseRcpt map[string][]error
 }
 
-// Temp and Perm are SMTP replies for FailData.
+// Temp and Perm are SMTP replies for FailData; NoMailbox and
+// MailboxBusy for RefuseRcpt.
 var (
-	Temp = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	Perm = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "rejected by policy"}
+	Temp        = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	Perm        = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "rejected by policy"}
+	NoMailbox   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	MailboxBusy = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy, try later"}
 )
 
 // Start runs a server until the test ends.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{fail: append([]error(nil), o.FailData...)}
+	s := &Server{fail: append([]error(nil), o.FailData...), refuse: map[string][]error{}}
+	for to, errs := range o.RefuseRcpt {
+		s.refuse[to] = append([]error(nil), errs...)
+	}
 	cert, pemBytes := selfSigned(t)
 	s.CAPEM = pemBytes
 	s.Pool = x509.NewCertPool()
@@ -161,6 +171,15 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.b.s.mu.Lock()
+	errs := s.b.s.refuse[to]
+	if len(errs) > 0 {
+		s.b.s.refuse[to] = errs[1:]
+	}
+	s.b.s.mu.Unlock()
+	if len(errs) > 0 {
+		return errs[0]
+	}
 	s.msg.To = append(s.msg.To, to)
 	return nil
 }

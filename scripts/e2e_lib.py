@@ -32,7 +32,7 @@ class Mailpit:
     """Mailpit on free loopback ports; with starttls, STARTTLS is required
     and self.ca is the certificate to trust."""
 
-    def __init__(self, binary, tmp, starttls=False):
+    def __init__(self, binary, tmp, starttls=False, extra=()):
         self.http = free_port()
         self.smtp = free_port()
         args = [binary, "--listen", f"127.0.0.1:{self.http}", "--smtp", f"127.0.0.1:{self.smtp}",
@@ -48,6 +48,7 @@ class Mailpit:
             self.ca = cert
             args += ["--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
                      "--smtp-auth-accept-any"]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for("Mailpit's API", self.up)
 

@@ -5,10 +5,13 @@ Every capture of real Salt output in testdata/corpus is piped through the
 saltmail binary (STARTTLS required, AUTH, a private CA). Mailpit's HTTP API
 must then show exactly one message for each capture that is news (with the
 subject `saltmail render` shows, the recipients, both parts) and none for a
-clean one. Usage: e2e_mailpit.py SALTMAIL MAILPIT
+clean one. Then a Mailpit that refuses one recipient at RCPT TO: the
+others get the alert, and only that one waits in the spool.
+Usage: e2e_mailpit.py SALTMAIL MAILPIT
 """
 import email.header
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -91,6 +94,35 @@ smtp:
               f"recipients and both parts; {clean} clean inputs sent nothing")
         if mails < 80 or clean < 10:
             sys.exit("e2e: fewer captures than expected")
+    finally:
+        mp.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    refused_recipient(saltmail, mailpit_bin)
+
+
+def refused_recipient(saltmail, mailpit_bin):
+    """A server that refuses one recipient (a typo in --bcc) at RCPT TO:
+    the others still get the alert, and the spool keeps it for that one."""
+    tmp = tempfile.mkdtemp(prefix="saltmail-e2e-")
+    mp = Mailpit(mailpit_bin, tmp, extra=["--smtp-allowed-recipients", r"@example\.com$"])
+    try:
+        typo = "audit@exmaple.com"
+        spool = os.path.join(tmp, "spool")
+        sent = subprocess.run(
+            [saltmail, "--config", "/dev/null", "--smtp-host", "127.0.0.1", "--smtp-port", str(mp.smtp),
+             "--smtp-tls", "none", "--from", "salt@example.com", "--to", "ops@example.com", "--bcc", typo,
+             "--spool-dir", spool, "--state-dir", os.path.join(tmp, "state"),
+             os.path.join(ROOT, "examples/returns/highstate.json")],
+            capture_output=True, text=True)
+        if sent.returncode != 1 or typo not in sent.stderr or "550" not in sent.stderr:
+            sys.exit(f"e2e: refused recipient: exit {sent.returncode}, stderr {sent.stderr!r}")
+        wait_for("the mail to the accepted recipient", lambda: mp.count() == 1)
+        _, msg = mp.latest()
+        envs = glob.glob(os.path.join(spool, "*.env"))
+        spooled_to = [json.load(open(e))["to"] for e in envs]
+        if [a["Address"] for a in msg["To"]] != ["ops@example.com"] or msg.get("Bcc") or spooled_to != [[typo]]:
+            sys.exit(f"e2e: refused recipient: got To {msg['To']}, Bcc {msg.get('Bcc')}, spooled for {spooled_to}")
+        print(f"e2e mailpit: a recipient refused at RCPT TO (550) is spooled alone; ops@example.com got the alert")
     finally:
         mp.stop()
         shutil.rmtree(tmp, ignore_errors=True)

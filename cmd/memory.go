@@ -130,15 +130,29 @@ func lockFile(path string, wait time.Duration) (*os.File, error) {
 // saltmail-state beside the spool), or nil when the directory cannot be
 // made: then every alert is mailed, which is better than none.
 func (c *Config) memory(f *Factory) *memoryStore {
-	dir := c.StateDir
-	if dir == "" {
-		dir = filepath.Join(filepath.Dir(c.spool(f.getenv).Dir), "saltmail-state")
-	}
+	dir := c.stateDir(c.spool(f.getenv))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		f.warn(fmt.Sprintf("state dir %s: %v; repeats are not suppressed", dir, err))
 		return nil
 	}
 	return &memoryStore{dir: dir, warn: f.warn}
+}
+
+// memoryToRead is the memory as render sees it: read when it exists,
+// never created or written, so a preview changes nothing.
+func (c *Config) memoryToRead(f *Factory) *memoryStore {
+	dir := c.stateDir(c.spoolAt(f.getenv, isDir))
+	if !isDir(dir) {
+		return nil
+	}
+	return &memoryStore{dir: dir, warn: f.warn}
+}
+
+func (c *Config) stateDir(sp deliver.Spool) string {
+	if c.StateDir != "" {
+		return c.StateDir
+	}
+	return filepath.Join(filepath.Dir(sp.Dir), "saltmail-state")
 }
 
 func (c *Config) policy() filter.Policy {
@@ -154,11 +168,13 @@ func (s *memoryStore) watch(in *inputOptions) {
 }
 
 // news leaves out of the verdict what was reported already, remembers
-// what is reported now, and renders the mails: the report, and one
-// saying which failures are resolved.
-func (p *mailPlan) news(v *filter.Verdict, store *memoryStore, policy filter.Policy, now time.Time, host string) ([]outgoing, error) {
+// what is reported now (unless only previewing), and renders the mails:
+// the report, and one saying which failures are resolved.
+func (p *mailPlan) news(v *filter.Verdict, store *memoryStore, policy filter.Policy, now time.Time, host string, preview bool) ([]outgoing, error) {
 	var resolved []filter.Resolved
-	if store != nil {
+	if store != nil && preview {
+		v, resolved, _ = filter.Suppress(v, store.peek, now, policy)
+	} else if store != nil {
 		var minions []string
 		for _, m := range v.Results {
 			minions = append(minions, m.Minion)

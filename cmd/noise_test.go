@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -188,4 +189,66 @@ func TestRepeatMailSaysWhatIsLeftOut(t *testing.T) {
 	if !strings.Contains(second, "second, different") || strings.Contains(second, "old trouble") || !strings.Contains(second, "(1 state reported already, not repeated)") {
 		t.Errorf("second mail:\n%s", second)
 	}
+}
+
+// render previews what saltmail would send now: it leaves out what the
+// memory says was reported, adds the resolved mail, and changes nothing.
+func TestRenderReadsMemoryOnly(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	state := t.TempDir()
+	const capture = "local/state.apply.failures.json.out"
+	failing, err := os.ReadFile(corpus(capture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _, errb := fixedFactory(string(failing))
+	args := append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...)
+	if code := Main(f, append(args, "--state-dir", state)); code != 0 || len(s.Messages()) != 1 {
+		t.Fatalf("send: exit %d, %d mails: %s", code, len(s.Messages()), errb)
+	}
+	before := dirContents(t, state)
+	render := func(in string, args ...string) string {
+		t.Helper()
+		f, out, errb := fixedFactory(in)
+		if code := Main(f, append([]string{"render", "--to", "ops@example.com"}, args...)); code != 0 {
+			t.Fatalf("render %v: exit %d: %s", args, code, errb)
+		}
+		return out.String()
+	}
+	if out := render(string(failing), "--state-dir", state); out != "" {
+		t.Errorf("render shows a mail send would not send:\n%.300s", out)
+	}
+	if out := render(fixed(t, capture), "--state-dir", state); !strings.Contains(out, "Subject: [salt] local: resolved: 5 states") {
+		t.Errorf("render does not show the resolved mail:\n%.300s", out)
+	}
+	if out := render(string(failing), "--state-dir", state, "--repeat-interval", "0"); !strings.Contains(out, "Subject: [salt] local: 5 failed") {
+		t.Errorf("--repeat-interval 0 does not show the whole report:\n%.300s", out)
+	}
+	if after := dirContents(t, state); !reflect.DeepEqual(before, after) {
+		t.Errorf("render changed the state dir:\n%v\n%v", before, after)
+	}
+	none := filepath.Join(t.TempDir(), "none")
+	if out := render(string(failing), "--state-dir", none); !strings.Contains(out, "Subject: [salt] local: 5 failed") {
+		t.Errorf("without a memory render shows no report:\n%.300s", out)
+	}
+	if _, err := os.Stat(none); !os.IsNotExist(err) {
+		t.Errorf("render created the state dir: %v", err)
+	}
+}
+
+func dirContents(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(raw)
+	}
+	return files
 }

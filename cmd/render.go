@@ -25,8 +25,12 @@ func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
 		Long: `render reads Salt job returns like check and writes the whole mail it
 would send (RFC 5322: headers, text and HTML parts) to stdout. When
 nothing failed, changed, is pending or in error it prints nothing.
-With --per-minion the messages are written one after another in mbox
-form.
+Like saltmail it leaves out what the state dir says was reported
+already and adds the mail about resolved failures, but it only reads
+the state dir, never writes it (--repeat-interval 0 shows the whole
+report).
+With --per-minion, or with a resolved mail, the messages are written
+one after another in mbox form.
 
 Exit status: 0 done (printed or nothing to say), 2 usage error,
 3 input unreadable (the mail about what arrived is still printed).`,
@@ -57,10 +61,12 @@ func runRender(opts *RenderOptions) error {
 	if err := cfg.rules(&opts.Input); err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	store := cfg.memoryToRead(opts.IO)
+	store.watch(&opts.Input)
 	v, readErr := readInputs(opts.IO, opts.Files, opts.Input)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	now := opts.IO.now()
-	msgs, err := plan.messages(v, now, host)
+	msgs, err := plan.news(v, store, cfg.policy(), now, host, true)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

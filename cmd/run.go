@@ -150,7 +150,7 @@ func runRun(opts *RunOptions) error {
 		}
 		msgs = []outgoing{o}
 		readErr = nil // the mail says it all
-	} else if msgs, err = s.plan.news(v, s.store, s.cfg.policy(), now, s.host); err != nil {
+	} else if msgs, err = s.plan.news(v, s.store, s.cfg.policy(), now, s.host, false); err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	spooled := deliverAll(f, s.cfg, s.d, msgs, opts.Verbose)

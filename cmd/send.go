@@ -41,7 +41,7 @@ func runSend(opts *SendOptions) error {
 	v, readErr := readInputs(f, opts.Files, opts.Input)
 	printDiagnostics(f.Stderr, v, opts.Verbose)
 	now := f.now()
-	msgs, err := s.plan.news(v, s.store, s.cfg.policy(), now, s.host)
+	msgs, err := s.plan.news(v, s.store, s.cfg.policy(), now, s.host, false)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

@@ -65,10 +65,16 @@ const DefaultSpoolDir = "/var/spool/saltmail"
 // first use), else /var/spool/saltmail when writable, else the user's
 // state directory (a cron job of an ordinary user).
 func (c *Config) spool(getenv func(string) string) deliver.Spool {
+	return c.spoolAt(getenv, writableDir)
+}
+
+// spoolAt picks the spool directory, taking DefaultSpoolDir when usable
+// says so.
+func (c *Config) spoolAt(getenv func(string) string, usable func(dir string) bool) deliver.Spool {
 	if c.SpoolDir != "" {
 		return deliver.Spool{Dir: c.SpoolDir}
 	}
-	if writableDir(DefaultSpoolDir) {
+	if usable(DefaultSpoolDir) {
 		return deliver.Spool{Dir: DefaultSpoolDir}
 	}
 	state := getenv("XDG_STATE_HOME")
@@ -80,6 +86,12 @@ func (c *Config) spool(getenv func(string) string) deliver.Spool {
 		state = filepath.Join(home, ".local", "state")
 	}
 	return deliver.Spool{Dir: filepath.Join(state, "saltmail", "spool")}
+}
+
+// isDir: a look that creates nothing, for commands that only read.
+func isDir(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
 }
 
 func writableDir(dir string) bool {

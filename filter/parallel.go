@@ -19,14 +19,16 @@ import (
 // segment that ends outside any document ends on a true boundary too, so
 // the next segment starts on one. A segment that ends inside a document
 // proves the cut after it wrong: from that segment on, the input is read
-// in order by one Reader, as if it had never been cut. Either way the
-// verdict, the errors and their positions are those of one Reader.
+// in order by one Reader, as if it had never been cut, until a document
+// ends past the bad cut; then cutting resumes. Either way the verdict,
+// the errors and their positions are those of one Reader.
 
 const (
 	// segmentSize is how much is read before looking for a cut.
 	segmentSize = 1 << 20
 	// segmentMax: with no cut in this many bytes (one huge document, a
-	// fleet's --static output), the rest is read in order, in flat memory.
+	// fleet's --static output), that document is read in order, in flat
+	// memory, and cutting resumes after it.
 	segmentMax = 4 << 20
 )
 

@@ -27,8 +27,8 @@ const (
 	// segmentSize is how much is read before looking for a cut.
 	segmentSize = 1 << 20
 	// segmentMax: with no cut in this many bytes (one huge document, a
-	// fleet's --static output), that document is read in order, in flat
-	// memory, and cutting resumes after it.
+	// fleet's --static output), they are read in order, in flat memory,
+	// and cutting resumes after the document that ends past them.
 	segmentMax = 4 << 20
 )
 
@@ -127,9 +127,11 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 			// one, so the input held one: "no JSON document" cannot apply.
 			return nil
 		}
-		// No cut within segmentMax: one document too large to cut
-		// around. Read it in order, then cut again.
-		if done, err := e.inOrder(&sp, name, 0, docs); done {
+		// No cut within segmentMax (one huge document, or documents
+		// with no line break between them): read in order past what
+		// was searched, then cut again. Reading less would search the
+		// same bytes again for each small document.
+		if done, err := e.inOrder(&sp, name, sp.off+int64(len(sp.carry)), docs); done {
 			return err
 		}
 	}

@@ -123,6 +123,7 @@ func TestCutReadsHardInputLikeInOrder(t *testing.T) {
 		"notes past the cap":       pings + fails + pings,
 		"text past the cap":        text + fails + text + "Minion web1 did not respond. No job will be sent.\n" + fails,
 		"text only":                text,
+		"documents on one line":    strings.ReplaceAll(fails, "\n", "") + "\n" + fails,
 		"truncated late":           fails + fails[:len(fails)/2],
 		"truncated in a wrong cut": nested[:len(nested)-40],
 		"syntax error late":        fails + "{\"bad\": tru}\n" + fails,

@@ -73,12 +73,14 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 	}
 	docs := e.v.Documents
 	var queue []*segment
+	stalls := 0 // times in a row no cut was found
 	for {
 		for len(queue) <= e.procs() {
 			s, ok := sp.next()
 			if !ok {
 				break
 			}
+			stalls = 0
 			if s.final && len(queue) == 0 {
 				// The rest is one segment: read it here.
 				r := s.reader(name)
@@ -130,16 +132,21 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 		// No cut within segmentMax (one huge document, or documents
 		// with no line break between them): read in order past what
 		// was searched, then cut again. Reading less would search the
-		// same bytes again for each small document.
-		if done, err := e.inOrder(&sp, name, sp.off+int64(len(sp.carry)), docs); done {
+		// same bytes again for each small document. Twice in a row:
+		// no line opens a document here, read the rest in order.
+		stop := sp.off + int64(len(sp.carry))
+		if stalls++; stalls > 1 {
+			stop = -1
+		}
+		if done, err := e.inOrder(&sp, name, stop, docs); done {
 			return err
 		}
 	}
 }
 
 // inOrder reads sp's rest in order up to the end of the first document
-// that ends at or after offset stop, and leaves sp after it; done says
-// the input ended, or failed with err.
+// that ends at or after offset stop (to the end if stop < 0), and leaves
+// sp after it; done says the input ended, or failed with err.
 func (e *Evaluator) inOrder(sp *splitter, name string, stop int64, docs int) (done bool, err error) {
 	r := NewReader(sp.rest(), name)
 	r.base, r.lines, r.docs = sp.off, sp.lines, e.v.Documents-docs
@@ -230,7 +237,7 @@ func (sp *splitter) next() (*segment, bool) {
 			return s, true
 		}
 		from := max(searched-1, 0)
-		if i := bytes.LastIndex(buf[from:], docLine); i >= 0 {
+		if i := lastDocLine(buf[from:]); i >= 0 {
 			cut := from + i + 1
 			s := &segment{data: buf[:cut], off: sp.off, lines: sp.lines}
 			next := sp.buffer()
@@ -244,6 +251,27 @@ func (sp *splitter) next() (*segment, bool) {
 			sp.carry = buf
 			return nil, false
 		}
+	}
+}
+
+// lastDocLine returns where the last "\n{" in b starts, or -1. The last
+// document mostly opens near the end; where it does not (one huge
+// document, or no line breaks), a forward search, which is vectorised,
+// beats bytes.LastIndex's byte-by-byte Rabin-Karp several times over.
+func lastDocLine(b []byte) int {
+	const near = 64 << 10
+	tail := max(len(b)-near, 0)
+	if i := bytes.LastIndex(b[tail:], docLine); i >= 0 {
+		return tail + i
+	}
+	last := -1
+	for i := 0; ; {
+		j := bytes.Index(b[i:min(tail+1, len(b))], docLine)
+		if j < 0 {
+			return last
+		}
+		last = i + j
+		i = last + 1
 	}
 }
 

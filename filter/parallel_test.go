@@ -120,6 +120,7 @@ func TestCutReadsHardInputLikeInOrder(t *testing.T) {
 		"a huge document":          fails + big.String() + fails,
 		"a huge document first":    big.String() + fails,
 		"only a huge document":     big.String(),
+		"huge documents in a row":  big.String() + big.String() + fails + big.String(),
 		"notes past the cap":       pings + fails + pings,
 		"text past the cap":        text + fails + text + "Minion web1 did not respond. No job will be sent.\n" + fails,
 		"text only":                text,

@@ -73,7 +73,9 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 	}
 	docs := e.v.Documents
 	var queue []*segment
-	stalls := 0 // times in a row no cut was found
+	// Times in a row no cut was found, and a cut was wrong: twice says
+	// this input does not open its documents on lines of their own.
+	stalls, wrong := 0, 0
 	for {
 		for len(queue) <= e.procs() {
 			s, ok := sp.next()
@@ -98,7 +100,7 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 			<-s.done
 			if s.cut && !s.final {
 				// A wrong cut: read in order from this segment on, past
-				// the cut, then cut again.
+				// the cut, then cut again (twice in a row: to the end).
 				rest := []io.Reader{bytes.NewReader(s.data)}
 				for _, q := range queue {
 					<-q.done
@@ -108,11 +110,16 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 				sp.src = io.MultiReader(append(rest, sp.rest())...)
 				sp.carry, sp.off, sp.lines = nil, s.off, s.lines
 				sp.eof, sp.rerr = false, nil
-				if done, err := e.inOrder(&sp, name, s.off+int64(len(s.data)), docs); done {
+				stop := s.off + int64(len(s.data))
+				if wrong++; wrong > 1 {
+					stop = -1
+				}
+				if done, err := e.inOrder(&sp, name, stop, docs); done {
 					return err
 				}
 				continue
 			}
+			wrong = 0
 			e.v.merge(&s.ev.v)
 			e.par.evaluators = append(e.par.evaluators, s.ev)
 			sp.recycle(s.data)

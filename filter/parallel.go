@@ -1,8 +1,6 @@
 package filter
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"runtime"
 	"sync"
@@ -101,15 +99,8 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 			if s.cut && !s.final {
 				// A wrong cut: read in order from this segment on, past
 				// the cut, then cut again (twice in a row: to the end).
-				rest := []io.Reader{bytes.NewReader(s.data)}
-				for _, q := range queue {
-					<-q.done
-					rest = append(rest, bytes.NewReader(q.data))
-				}
+				sp.backTo(s, queue)
 				queue = queue[:0]
-				sp.src = io.MultiReader(append(rest, sp.rest())...)
-				sp.carry, sp.off, sp.lines = nil, s.off, s.lines
-				sp.eof, sp.rerr = false, nil
 				stop := s.off + int64(len(s.data))
 				if wrong++; wrong > 1 {
 					stop = -1
@@ -125,7 +116,7 @@ func (e *Evaluator) readParallel(src io.Reader, name string) error {
 			sp.recycle(s.data)
 			if s.err != nil {
 				for _, q := range queue {
-					<-q.done
+					<-q.done // nothing runs on after Read returns
 				}
 				return s.err
 			}
@@ -195,120 +186,4 @@ func (e *Evaluator) start(s *segment, name string) *segment {
 		close(s.done)
 	}()
 	return s
-}
-
-// splitter reads the input and cuts it into segments.
-type splitter struct {
-	src       io.Reader
-	size, max int
-	bufs      *[][]byte // spare buffers
-	carry     []byte    // read after the last cut
-	off       int64     // input offset of carry[0]
-	lines     int       // newlines before carry[0]
-	eof       bool
-	rerr      error
-}
-
-var docLine = []byte("\n{")
-
-// next reads up to the next cut: a segment, or false when there is no
-// cut within max bytes (carry then holds what was read) or nothing left.
-func (sp *splitter) next() (*segment, bool) {
-	if sp.eof && len(sp.carry) == 0 {
-		return nil, false
-	}
-	buf := sp.carry
-	if buf == nil {
-		buf = sp.buffer()
-	}
-	searched := len(buf) // buf[:searched] holds no cut
-	for {
-		for target := min(searched+sp.size, sp.max); len(buf) < target && !sp.eof; {
-			if len(buf) == cap(buf) {
-				nb := make([]byte, len(buf), min(2*cap(buf), sp.max))
-				copy(nb, buf)
-				buf = nb
-			}
-			n, err := sp.src.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err != nil {
-				sp.eof = true
-				if !errors.Is(err, io.EOF) {
-					sp.rerr = err
-				}
-			}
-		}
-		if sp.eof {
-			s := &segment{data: buf, off: sp.off, lines: sp.lines, final: true, rerr: sp.rerr}
-			sp.carry = nil
-			return s, true
-		}
-		from := max(searched-1, 0)
-		if i := lastDocLine(buf[from:]); i >= 0 {
-			cut := from + i + 1
-			s := &segment{data: buf[:cut], off: sp.off, lines: sp.lines}
-			next := sp.buffer()
-			sp.carry = append(next, buf[cut:]...)
-			sp.off += int64(cut)
-			sp.lines += bytes.Count(s.data, docLine[:1])
-			return s, true
-		}
-		searched = len(buf)
-		if len(buf) >= sp.max {
-			sp.carry = buf
-			return nil, false
-		}
-	}
-}
-
-// lastDocLine returns where the last "\n{" in b starts, or -1. The last
-// document mostly opens near the end; where it does not (one huge
-// document, or no line breaks), a forward search, which is vectorised,
-// beats bytes.LastIndex's byte-by-byte Rabin-Karp several times over.
-func lastDocLine(b []byte) int {
-	const near = 64 << 10
-	tail := max(len(b)-near, 0)
-	if i := bytes.LastIndex(b[tail:], docLine); i >= 0 {
-		return tail + i
-	}
-	last := -1
-	for i := 0; ; {
-		j := bytes.Index(b[i:min(tail+1, len(b))], docLine)
-		if j < 0 {
-			return last
-		}
-		last = i + j
-		i = last + 1
-	}
-}
-
-// rest reads what was not cut: the carry, then the rest of the input.
-func (sp *splitter) rest() io.Reader {
-	rs := []io.Reader{bytes.NewReader(sp.carry)}
-	if sp.rerr != nil {
-		rs = append(rs, errReader{sp.rerr})
-	} else if !sp.eof {
-		rs = append(rs, sp.src)
-	}
-	return io.MultiReader(rs...)
-}
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-func (sp *splitter) buffer() []byte {
-	if n := len(*sp.bufs); n > 0 {
-		b := (*sp.bufs)[n-1]
-		*sp.bufs = (*sp.bufs)[:n-1]
-		return b[:0]
-	}
-	// Small at first: one reactor event should not pay for a segment.
-	return make([]byte, 0, min(64<<10, sp.max))
-}
-
-func (sp *splitter) recycle(b []byte) {
-	if cap(b) <= 4*sp.size {
-		*sp.bufs = append(*sp.bufs, b[:0])
-	}
 }

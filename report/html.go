@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"html/template"
 	"strings"
 
@@ -10,10 +11,10 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-//go:embed templates/mail.html
+//go:embed templates/mail.html templates/parts.html
 var templates embed.FS
 
-var htmlTmpl = template.Must(template.ParseFS(templates, "templates/mail.html"))
+var htmlTmpl = template.Must(template.ParseFS(templates, "templates/mail.html", "templates/parts.html"))
 
 // Salt's colours, as its highstate outputter uses them.
 const (
@@ -26,11 +27,14 @@ const (
 type htmlView struct {
 	Headline   string
 	InputError string
-	Rows       []htmlRow
-	Minions    []htmlMinion
-	Unchanged  string
-	Repeated   string
-	Cut        bool
+	// Rows and Minions are rendered one by one (parts.html) to fit the
+	// part's limit; html/template escaped them then.
+	Rows      []template.HTML
+	Minions   []template.HTML
+	Omitted   string
+	Unchanged string
+	Repeated  string
+	Cut       bool
 }
 
 type htmlRow struct {
@@ -66,6 +70,24 @@ type htmlLine struct{ Text, Color string }
 func HTML(v *filter.Verdict, limit int) (string, error) {
 	view := htmlView{Headline: headline(v), InputError: v.Input}
 	c := newCutter(limit, reportedStates(v))
+	var err error
+	rowLen := map[*filter.Minion]int{} // a block is its row, then its states
+	f := fit(v, blockBudget(limit, 4<<10), func(m *filter.Minion) string {
+		row := htmlRow{
+			Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
+			Error: errorLabel(m), Color: minionColor(m),
+		}
+		r, e1 := execute("row", row)
+		block, e2 := execute("minion", htmlMinionOf(m, c))
+		if err == nil {
+			err = errors.Join(e1, e2)
+		}
+		rowLen[m] = len(r)
+		return string(r) + string(block)
+	})
+	if err != nil {
+		return "", err
+	}
 	var unchanged []string
 	for i := range v.Results {
 		m := &v.Results[i]
@@ -73,17 +95,32 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 			unchanged = append(unchanged, m.Minion)
 			continue
 		}
-		view.Rows = append(view.Rows, htmlRow{
-			Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
-			Error: errorLabel(m), Color: minionColor(m),
-		})
-		view.Minions = append(view.Minions, htmlMinionOf(m, c))
+		if both, ok := f.blocks[i]; ok {
+			n := rowLen[m]
+			view.Rows = append(view.Rows, template.HTML(both[:n]))
+			view.Minions = append(view.Minions, template.HTML(both[n:]))
+		}
+	}
+	if len(f.omitted) > 0 {
+		var sum htmlRow
+		for _, m := range f.omitted {
+			sum.Failed += m.Failed
+			sum.Changed += m.Changed
+			sum.Pending += m.Pending
+		}
+		sum.Minion, sum.Color = plural(len(f.omitted), "more minion")+" (not shown)", red
+		r, err := execute("row", sum)
+		if err != nil {
+			return "", err
+		}
+		view.Rows = append(view.Rows, r)
+		view.Omitted = omittedLine(f.omitted)
 	}
 	if len(unchanged) > 0 {
-		view.Unchanged = plural(len(unchanged), "minion") + ": " + strings.Join(unchanged, ", ")
+		view.Unchanged = plural(len(unchanged), "minion") + ": " + names(unchanged)
 	}
 	if len(v.Repeated) > 0 {
-		view.Repeated = plural(len(v.Repeated), "minion") + ": " + strings.Join(v.Repeated, ", ")
+		view.Repeated = plural(len(v.Repeated), "minion") + ": " + names(v.Repeated)
 	}
 	view.Cut = c.cut > 0
 	var b bytes.Buffer
@@ -91,6 +128,15 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// execute renders one of parts.html's templates.
+func execute(name string, data any) (template.HTML, error) {
+	var b strings.Builder
+	if err := htmlTmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil // escaped by html/template
 }
 
 func htmlMinionOf(m *filter.Minion, c *cutter) htmlMinion {

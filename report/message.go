@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"strings"
 	"text/template"
 	"time"
 
@@ -87,7 +88,7 @@ func Build(v *filter.Verdict, o MailOptions) (*gomail.Message, error) {
 	if limit == 0 {
 		limit = DefaultPartLimit
 	}
-	text, cut := Text(v, limit)
+	text, partial := Text(v, limit)
 	html, err := HTML(v, limit)
 	if err != nil {
 		return nil, fmt.Errorf("render html: %w", err)
@@ -101,20 +102,26 @@ func Build(v *filter.Verdict, o MailOptions) (*gomail.Message, error) {
 	if ids := reportedMinions(v); len(ids) > 0 {
 		m.SetHeader("X-Salt-Minion", ids...)
 	}
-	m.SetBody("text/plain", text)
-	m.AddAlternative("text/html", html)
-
-	if cut > 0 || o.AttachJSON {
-		name, data, err := attachment(v)
-		if err != nil {
+	var name string
+	var data []byte
+	if partial || o.AttachJSON {
+		if name, data, err = attachment(v); err != nil {
 			return nil, err
 		}
-		if data != nil {
-			m.Attach(name, gomail.SetCopyFunc(func(w io.Writer) error {
-				_, err := w.Write(data) // from memory: readable any number of times
-				return err
-			}))
+		if data == nil && partial {
+			// The parts point at the attachment: say why there is none.
+			const why = "The verdict is too large to attach, even gzipped; `saltmail check -o json` on the same input prints it."
+			text += "\n" + why + "\n"
+			html = strings.Replace(html, "</body>", `<p style="margin:16px 0 0 0;color:#757575">`+template.HTMLEscapeString(why)+"</p>\n</body>", 1)
 		}
+	}
+	m.SetBody("text/plain", text)
+	m.AddAlternative("text/html", html)
+	if data != nil {
+		m.Attach(name, gomail.SetCopyFunc(func(w io.Writer) error {
+			_, err := w.Write(data) // from memory: readable any number of times
+			return err
+		}))
 	}
 	return m, nil
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -236,6 +238,90 @@ func TestHTMLColoursDiffLines(t *testing.T) {
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML lacks %s", want)
+		}
+	}
+}
+
+// A digest of thousands of minions with a few changes each must still
+// be deliverable: each part keeps to its limit, the failing minions are
+// shown whatever their place in the input, and the rest are named and
+// ride along in the attached verdict.
+func TestFleetDigestSizeBounds(t *testing.T) {
+	line := func(capture, id string) string {
+		raw, err := os.ReadFile("../testdata/corpus/master/" + capture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := strings.SplitN(string(raw), "\n", 2)[0]
+		end := strings.IndexByte(doc[2:], '"') + 2
+		return `{"` + id + `"` + doc[end+1:] + "\n"
+	}
+	var b strings.Builder
+	const changed, failing = 6000, 40
+	for i := 0; i < changed; i++ {
+		b.WriteString(line("salt.state.apply.changes.json-indent-1.out", fmt.Sprintf("web%04d.example.com", i)))
+	}
+	for i := 0; i < failing; i++ {
+		b.WriteString(line("salt.state.apply.failures.json-indent-1.out", fmt.Sprintf("db%02d.example.com", i)))
+	}
+	v := verdictOf(t, b.String())
+	msg, _, parts := raw(t, v, opts(t))
+	if len(msg) > 6<<20 {
+		t.Errorf("message is %d bytes", len(msg))
+	}
+	text, html := strings.ReplaceAll(parts["text/plain"], "\r\n", "\n"), parts["text/html"]
+	for name, p := range map[string]string{"text": text, "html": html} {
+		if len(p) > DefaultPartLimit+128<<10 {
+			t.Errorf("%s part is %d bytes", name, len(p))
+		}
+	}
+	for i := 0; i < failing; i++ {
+		id := fmt.Sprintf("db%02d.example.com", i)
+		if !strings.Contains(text, "\n"+id+":\n") || !strings.Contains(html, ">"+id+"</h3>") {
+			t.Fatalf("failing minion %s not shown", id)
+		}
+	}
+	// Each part shows what fits it, and says how many it leaves out.
+	shown, htmlShown := strings.Count(text, "\nSummary for "), strings.Count(html, "</h3>")
+	notShown := fmt.Sprintf("%d minions not shown", changed+failing-shown)
+	htmlNotShown := fmt.Sprintf("%d minions not shown", changed+failing-htmlShown)
+	if shown < 100 || htmlShown < 100 || !strings.Contains(text, notShown) || !strings.Contains(html, htmlNotShown) {
+		t.Errorf("%d and %d minions shown; %q in text %v, %q in html %v", shown, htmlShown, notShown, strings.Contains(text, notShown), htmlNotShown, strings.Contains(html, htmlNotShown))
+	}
+	// Named with their news, up to maxNames; the rest counted.
+	omitted := changed + failing - shown
+	if !strings.Contains(text, ".example.com (4 changed), ") || !strings.Contains(text, fmt.Sprintf(" and %d more\n", omitted-maxNames)) {
+		t.Error("the minions left out are not named and counted")
+	}
+	if _, ok := parts["application/gzip"]; !ok {
+		if _, ok := parts["application/json"]; !ok {
+			t.Errorf("no verdict attached: %v", keys(parts))
+		}
+	}
+}
+
+// A verdict too large to attach even gzipped is left out, and the mail
+// says so instead of pointing at an attachment that is not there.
+func TestVerdictTooLargeToAttach(t *testing.T) {
+	var noise strings.Builder
+	x := uint64(1)
+	for noise.Len() < 8<<20 { // hex of a xorshift stream: gzip halves it at best
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		fmt.Fprintf(&noise, "%016x", x)
+	}
+	in := `{"web1": {"file_|-big_|-/etc/big_|-managed": {"result": false, "changes": {"diff": "` + noise.String() + `"}, "comment": "failed", "__run_num__": 0}}}`
+	msg, _, parts := raw(t, verdictOf(t, in), opts(t))
+	if len(msg) > 6<<20 {
+		t.Errorf("message is %d bytes", len(msg))
+	}
+	if _, ok := parts["application/gzip"]; ok {
+		t.Error("a verdict over the limit was attached")
+	}
+	for _, p := range []string{parts["text/plain"], parts["text/html"]} {
+		if !strings.Contains(p, "too large to attach") || !strings.Contains(p, "bytes cut") {
+			t.Errorf("part does not say the verdict is left out:\n%.300s", p[max(len(p)-300, 0):])
 		}
 	}
 }

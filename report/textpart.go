@@ -10,8 +10,9 @@ import (
 // Text renders the plain-text part: a header line, each minion with
 // something to report in Salt's own highstate layout, and one line
 // naming the minions with nothing to report. limit bounds the part
-// (0: no bound); cut says how many bytes of state blocks were cut.
-func Text(v *filter.Verdict, limit int) (text string, cut int) {
+// (0: no bound): state blocks are cut, and minions that do not fit are
+// named instead of shown (see fit); partial says either happened.
+func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 	var b strings.Builder
 	b.WriteString(headline(v) + "\n")
 	if v.Input != "" {
@@ -19,6 +20,12 @@ func Text(v *filter.Verdict, limit int) (text string, cut int) {
 		b.WriteString("  " + stripEsc(v.Input) + "\n")
 	}
 	c := newCutter(limit, reportedStates(v))
+	f := fit(v, blockBudget(limit, b.Len()), func(m *filter.Minion) string {
+		var mb strings.Builder
+		mb.WriteString("\n")
+		hostBlock(&mb, m, c)
+		return mb.String()
+	})
 	var unchanged []string
 	for i := range v.Results {
 		m := &v.Results[i]
@@ -26,16 +33,28 @@ func Text(v *filter.Verdict, limit int) (text string, cut int) {
 			unchanged = append(unchanged, m.Minion)
 			continue
 		}
-		b.WriteString("\n")
-		hostBlock(&b, m, c)
+		b.WriteString(f.blocks[i])
+	}
+	if l := omittedLine(f.omitted); l != "" {
+		b.WriteString("\n" + l + "\n")
 	}
 	if len(unchanged) > 0 {
-		fmt.Fprintf(&b, "\nUnchanged: %s: %s\n", plural(len(unchanged), "minion"), stripEsc(strings.Join(unchanged, ", ")))
+		fmt.Fprintf(&b, "\nUnchanged: %s: %s\n", plural(len(unchanged), "minion"), names(unchanged))
 	}
 	if len(v.Repeated) > 0 {
-		fmt.Fprintf(&b, "\nReported already, not repeated: %s: %s\n", plural(len(v.Repeated), "minion"), stripEsc(strings.Join(v.Repeated, ", ")))
+		fmt.Fprintf(&b, "\nReported already, not repeated: %s: %s\n", plural(len(v.Repeated), "minion"), names(v.Repeated))
 	}
-	return b.String(), c.cut
+	return b.String(), c.cut > 0 || len(f.omitted) > 0
+}
+
+// blockBudget is what a part of limit bytes leaves for minion blocks
+// after used bytes and room for its closing lines (at most maxNames
+// names each).
+func blockBudget(limit, used int) int {
+	if limit <= 0 {
+		return 0
+	}
+	return max(limit-used-96<<10, 1)
 }
 
 func reportedStates(v *filter.Verdict) int {

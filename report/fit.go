@@ -1,0 +1,102 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/saltmail/saltmail/filter"
+)
+
+// A digest of a big fleet outgrows what mail servers accept (a typical
+// 10 MiB) long before any one state is large: thousands of minions with
+// a few changes each. A refused mail would be spooled and refused again,
+// the alert lost. So each part shows whole minion blocks only while
+// they fit its limit, the minions with failures or errors first, and
+// names the rest in one bounded line; the attached verdict holds them.
+
+// maxNames bounds the minion names one line of a part lists.
+const maxNames = 500
+
+// fitted is what a part shows: the blocks of the minions that fit, by
+// index in the verdict's Results, and the reported minions left out.
+type fitted struct {
+	blocks  map[int]string
+	omitted []*filter.Minion // those in error or with failures first
+}
+
+// fit renders reported minions' blocks while they fit in budget bytes
+// (budget <= 0: all of them): first those in error or with failures,
+// then the others, each group in input order. Once the budget is spent
+// nothing more is rendered, so a huge verdict costs no huge string.
+func fit(v *filter.Verdict, budget int, render func(m *filter.Minion) string) fitted {
+	f := fitted{blocks: map[int]string{}}
+	used := 0
+	for _, critical := range []bool{true, false} {
+		for i := range v.Results {
+			m := &v.Results[i]
+			if m.Status == filter.OK || (m.Status == filter.Critical) != critical {
+				continue
+			}
+			if budget > 0 && used >= budget {
+				f.omitted = append(f.omitted, m)
+				continue
+			}
+			b := render(m)
+			if budget > 0 && used+len(b) > budget {
+				f.omitted = append(f.omitted, m)
+				continue
+			}
+			used += len(b)
+			f.blocks[i] = b
+		}
+	}
+	return f
+}
+
+// omittedLine names the minions left out, with what each has to report.
+func omittedLine(ms []*filter.Minion) string {
+	if len(ms) == 0 {
+		return ""
+	}
+	names := make([]string, 0, min(len(ms), maxNames))
+	for _, m := range ms[:min(len(ms), maxNames)] {
+		names = append(names, stripEsc(m.Minion)+" ("+minionNews(m)+")")
+	}
+	return plural(len(ms), "minion") + " not shown, to keep this mail small enough to deliver (the attached verdict has them): " +
+		listOf(names, len(ms))
+}
+
+// minionNews says in a few words what a minion has to report.
+func minionNews(m *filter.Minion) string {
+	var parts []string
+	if e := errorLabel(m); e != "" {
+		parts = append(parts, e)
+	}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{m.Failed, "failed"}, {m.Changed, "changed"}, {m.Pending, "pending"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// names lists minion ids for one line: at most maxNames of them.
+func names(ids []string) string {
+	shown := ids[:min(len(ids), maxNames)]
+	clean := make([]string, len(shown))
+	for i, id := range shown {
+		clean[i] = stripEsc(id)
+	}
+	return listOf(clean, len(ids))
+}
+
+func listOf(shown []string, total int) string {
+	s := strings.Join(shown, ", ")
+	if total > len(shown) {
+		s += fmt.Sprintf(" and %d more", total-len(shown))
+	}
+	return s
+}

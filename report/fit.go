@@ -24,11 +24,17 @@ type fitted struct {
 	omitted []*filter.Minion // those in error or with failures first
 }
 
+// render gives a minion's block. hidden > 0 says m holds only some of
+// its failed states, and that many of its states are left out.
+type render func(m *filter.Minion, hidden int) string
+
 // fit renders reported minions' blocks while they fit in budget bytes
 // (budget <= 0: all of them): first those in error or with failures,
-// then the others, each group in input order. Once the budget is spent
-// nothing more is rendered, so a huge verdict costs no huge string.
-func fit(v *filter.Verdict, budget int, render func(m *filter.Minion) string) fitted {
+// then the others, each group in input order. A minion with failures
+// too large to show whole shows as many of its failed states as fit.
+// Once the budget is spent nothing more is rendered, so a huge verdict
+// costs no huge string.
+func fit(v *filter.Verdict, budget int, r render) fitted {
 	f := fitted{blocks: map[int]string{}}
 	used := 0
 	for _, critical := range []bool{true, false} {
@@ -41,7 +47,10 @@ func fit(v *filter.Verdict, budget int, render func(m *filter.Minion) string) fi
 				f.omitted = append(f.omitted, m)
 				continue
 			}
-			b := render(m)
+			b := r(m, 0)
+			if budget > 0 && used+len(b) > budget && m.Failed > 0 {
+				b = failuresOnly(m, budget-used, r)
+			}
 			if budget > 0 && used+len(b) > budget {
 				f.omitted = append(f.omitted, m)
 				continue
@@ -51,6 +60,34 @@ func fit(v *filter.Verdict, budget int, render func(m *filter.Minion) string) fi
 		}
 	}
 	return f
+}
+
+// failuresOnly renders m with as many of its failed states as fit in
+// room bytes (at least one), shrinking the count in proportion to what
+// each try takes: a few renders, not one per state.
+func failuresOnly(m *filter.Minion, room int, r render) string {
+	var failed []filter.State
+	for _, s := range m.States {
+		if s.Outcome == filter.Failed {
+			failed = append(failed, s)
+		}
+	}
+	slim := *m
+	var b string
+	for k := len(failed); k > 0; {
+		slim.States = failed[:k]
+		b = r(&slim, len(m.States)-k)
+		if len(b) <= room || k == 1 {
+			break
+		}
+		k = max(min(k-1, k*room/len(b)), 1)
+	}
+	return b
+}
+
+// hiddenNote says what a minion's block leaves out for size.
+func hiddenNote(hidden int) string {
+	return fmt.Sprintf("(%s not shown, to keep this mail small enough to deliver; the attached verdict has them)", plural(hidden, "more state"))
 }
 
 // omittedLine names the minions left out, with what each has to report.

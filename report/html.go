@@ -51,6 +51,7 @@ type htmlMinion struct {
 	Errors     []string
 	States     []htmlState
 	Repeats    string
+	Hidden     string // states left out for size
 	Summary    string
 }
 
@@ -72,13 +73,17 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 	c := newCutter(limit, reportedStates(v))
 	var err error
 	rowLen := map[*filter.Minion]int{} // a block is its row, then its states
-	f := fit(v, blockBudget(limit, 4<<10), func(m *filter.Minion) string {
+	f := fit(v, blockBudget(limit, 4<<10), func(m *filter.Minion, hidden int) string {
 		row := htmlRow{
 			Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
 			Error: errorLabel(m), Color: minionColor(m),
 		}
 		r, e1 := execute("row", row)
-		block, e2 := execute("minion", htmlMinionOf(m, c))
+		hm := htmlMinionOf(m, c)
+		if hidden > 0 {
+			hm.Hidden = hiddenNote(hidden)
+		}
+		block, e2 := execute("minion", hm)
 		if err == nil {
 			err = errors.Join(e1, e2)
 		}

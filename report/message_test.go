@@ -325,3 +325,37 @@ func TestVerdictTooLargeToAttach(t *testing.T) {
 		}
 	}
 }
+
+// A first highstate of a new server changes thousands of states: too
+// much to show, but its failures must not hide among them.
+func TestHugeMinionShowsItsFailures(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"new1.example.com": {`)
+	const states, failed = 4000, 50
+	for i := 0; i < states; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i%(states/failed) == 7 {
+			fmt.Fprintf(&b, `"pkg_|-pkg%04d_|-pkg%04d_|-installed": {"result": false, "changes": {}, "comment": "Package pkg%04d is not available", "__run_num__": %d, "__id__": "pkg%04d"}`, i, i, i, i, i)
+			continue
+		}
+		fmt.Fprintf(&b, `"file_|-f%04d_|-/etc/app/f%04d.conf_|-managed": {"result": true, "changes": {"diff": "New file", "mode": "0644"}, "comment": "File /etc/app/f%04d.conf updated", "__run_num__": %d, "__id__": "f%04d", "name": "/etc/app/f%04d.conf"}`, i, i, i, i, i, i)
+	}
+	b.WriteString("}}")
+	msg, _, parts := raw(t, verdictOf(t, b.String()), opts(t))
+	text, html := strings.ReplaceAll(parts["text/plain"], "\r\n", "\n"), parts["text/html"]
+	if len(text) > DefaultPartLimit+128<<10 || len(html) > DefaultPartLimit+128<<10 || len(msg) > 6<<20 {
+		t.Errorf("text %d, html %d, message %d bytes", len(text), len(html), len(msg))
+	}
+	for i := 7; i < states; i += states / failed {
+		id := fmt.Sprintf("pkg%04d", i)
+		if !strings.Contains(text, "ID: "+id+"\n") || !strings.Contains(html, ">"+id+" <span") {
+			t.Fatalf("failed state %s not shown", id)
+		}
+	}
+	note := fmt.Sprintf("(%d more states not shown", states-failed)
+	if !strings.Contains(text, note) || !strings.Contains(html, note) || strings.Contains(text, "minion not shown") {
+		t.Errorf("want %q in both parts, and the minion shown", note)
+	}
+}

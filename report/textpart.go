@@ -20,10 +20,13 @@ func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 		b.WriteString("  " + stripEsc(v.Input) + "\n")
 	}
 	c := newCutter(limit, reportedStates(v))
-	f := fit(v, blockBudget(limit, b.Len()), func(m *filter.Minion) string {
+	f := fit(v, blockBudget(limit, b.Len()), func(m *filter.Minion, hidden int) string {
 		var mb strings.Builder
 		mb.WriteString("\n")
 		hostBlock(&mb, m, c)
+		if hidden > 0 {
+			line(&mb, 4, hiddenNote(hidden))
+		}
 		return mb.String()
 	})
 	var unchanged []string

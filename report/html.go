@@ -72,13 +72,10 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 	view := htmlView{Headline: headline(v), InputError: v.Input}
 	c := newCutter(limit, reportedStates(v))
 	var err error
-	rowLen := map[*filter.Minion]int{} // a block is its row, then its states
+	// A minion costs its table row and its block: fit measures both,
+	// the row first.
 	f := fit(v, blockBudget(limit, 4<<10), func(m *filter.Minion, hidden int) string {
-		row := htmlRow{
-			Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
-			Error: errorLabel(m), Color: minionColor(m),
-		}
-		r, e1 := execute("row", row)
+		r, e1 := execute("row", rowOf(m))
 		hm := htmlMinionOf(m, c)
 		if hidden > 0 {
 			hm.Hidden = hiddenNote(hidden)
@@ -87,7 +84,6 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 		if err == nil {
 			err = errors.Join(e1, e2)
 		}
-		rowLen[m] = len(r)
 		return string(r) + string(block)
 	})
 	if err != nil {
@@ -101,9 +97,12 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 			continue
 		}
 		if both, ok := f.blocks[i]; ok {
-			n := rowLen[m]
-			view.Rows = append(view.Rows, template.HTML(both[:n]))
-			view.Minions = append(view.Minions, template.HTML(both[n:]))
+			r, err := execute("row", rowOf(m)) // the same row again: its length splits both
+			if err != nil {
+				return "", err
+			}
+			view.Rows = append(view.Rows, r)
+			view.Minions = append(view.Minions, template.HTML(both[len(r):]))
 		}
 	}
 	if len(f.omitted) > 0 {
@@ -133,6 +132,15 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// rowOf is a minion's line in the summary table: its counts alone, so
+// it is the same for every rendering of the minion.
+func rowOf(m *filter.Minion) htmlRow {
+	return htmlRow{
+		Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
+		Error: errorLabel(m), Color: minionColor(m),
+	}
 }
 
 // execute renders one of parts.html's templates.

@@ -44,11 +44,7 @@ func (s Spool) Put(env Envelope, msg []byte) (string, error) {
 		return "", fmt.Errorf("spool id: %w", err)
 	}
 	base := filepath.Join(s.Dir, env.Spooled.UTC().Format("20060102T150405.000000000Z")+"-"+hex.EncodeToString(id[:]))
-	envJSON, err := json.MarshalIndent(env, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	if err := WriteFileAtomic(base+".env", envJSON); err != nil {
+	if err := writeEnvelope(base+".env", env); err != nil {
 		return "", fmt.Errorf("spool: %w", err)
 	}
 	if err := WriteFileAtomic(base+".eml", msg); err != nil {
@@ -57,6 +53,15 @@ func (s Spool) Put(env Envelope, msg []byte) (string, error) {
 	}
 	syncDir(s.Dir)
 	return base + ".eml", nil
+}
+
+// writeEnvelope writes the .env file beside a spooled message.
+func writeEnvelope(path string, env Envelope) error {
+	raw, err := json.MarshalIndent(env, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, raw)
 }
 
 // WriteFileAtomic writes data to path with mode 0600 so that a reader
@@ -168,11 +173,7 @@ func (s Spool) flushOne(path string, send func(Spooled) error, done func(Spooled
 		if left := Undelivered(err, item.Env.To); len(left) < len(item.Env.To) {
 			// Some recipients got it now: keep it for the others only.
 			item.Env.To, item.Env.Reason = left, err.Error()
-			raw, jerr := json.MarshalIndent(item.Env, "", "  ")
-			if jerr == nil {
-				jerr = WriteFileAtomic(envPath, raw)
-			}
-			if jerr != nil {
+			if jerr := writeEnvelope(envPath, item.Env); jerr != nil {
 				err = fmt.Errorf("%w; and the envelope could not be narrowed to them, so a flush would send it again to all: %v", err, jerr)
 			}
 		}

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/saltmail/saltmail/internal/golden"
+)
 
 // run drives the CLI in-process, as main does.
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -118,30 +117,12 @@ func TestCheckJSON(t *testing.T) {
 // TestCheckCorpusLines pins the check line and exit status of every
 // capture in one golden file.
 func TestCheckCorpusLines(t *testing.T) {
-	var files []string
-	for _, pat := range []string{"*/*.out", "reactor/*.jsonl"} {
-		m, _ := filepath.Glob(corpus(pat))
-		files = append(files, m...)
-	}
 	var b strings.Builder
-	for _, f := range files {
+	for _, f := range golden.Captures(t) {
 		code, out, _ := run(t, "", "check", f)
-		rel, _ := filepath.Rel(corpus(""), f)
-		fmt.Fprintf(&b, "%s\t%d\t%s", rel, code, out)
+		fmt.Fprintf(&b, "%s\t%d\t%s", golden.Rel(f), code, out)
 	}
-	golden := filepath.Join("..", "testdata", "golden", "check-lines.txt")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != b.String() {
-		t.Errorf("check lines differ from %s (go test ./cmd -update to accept)", golden)
-	}
+	golden.Check(t, golden.Path("check-lines.txt"), []byte(b.String()))
 }
 
 // The reactor example sends the event as base64 (cmd.run rewrites
@@ -161,5 +142,21 @@ func TestBase64Input(t *testing.T) {
 	code, _, errb = run(t, "not base64!", "check", "--base64")
 	if code != 3 || !strings.Contains(errb, "illegal base64") {
 		t.Errorf("exit %d: %s", code, errb)
+	}
+}
+
+// A run with no state return (test.ping, a clean event) still has a
+// list of results: scripts do `jq '.results[]'`.
+func TestCheckJSONResultsAlwaysAList(t *testing.T) {
+	ping := `{"fun": "test.ping", "id": "minion3", "jid": "20261125080136011486", "retcode": 0, "return": true, "success": true}`
+	for _, c := range []struct{ stdin, file string }{{"", corpus("master/salt.test.ping.json.out")}, {ping, "-"}} {
+		_, out, _ := run(t, c.stdin, "check", "--output", "json", c.file)
+		var v map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		if string(v["results"]) != "[]" {
+			t.Errorf("%s: results %s, want []", c.file, v["results"])
+		}
 	}
 }

@@ -48,8 +48,8 @@ func readInputs(f *Factory, files []string, in inputOptions) (*filter.Verdict, e
 	v := e.Verdict()
 	if first != nil {
 		v.Status = filter.Unknown
-		if v.Input == "" {
-			v.Input = first.Error()
+		if v.InputError == "" {
+			v.InputError = first.Error()
 		}
 	}
 	return v, first

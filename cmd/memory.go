@@ -177,7 +177,7 @@ func (p *mailPlan) news(v *filter.Verdict, store *memoryStore, policy filter.Pol
 	} else if store != nil {
 		var minions []string
 		for _, m := range v.Results {
-			minions = append(minions, m.Minion)
+			minions = append(minions, m.ID)
 		}
 		err := store.update(minions, func(prev func(string) filter.Memory) map[string]filter.Memory {
 			var next map[string]filter.Memory

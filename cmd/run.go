@@ -131,9 +131,9 @@ func runRun(opts *RunOptions) error {
 		// Under cron any stderr output is mailed: be quiet unless asked.
 		printDiagnostics(f.Stderr, v, true)
 	}
-	if code == 124 && v.Documents > 0 && v.Input == "" {
+	if code == 124 && v.Documents > 0 && v.InputError == "" {
 		// Part of the output came before the kill: mail it, and say so.
-		v.Input = fmt.Sprintf("%s was %s; its output may be incomplete", opts.Command[0], status)
+		v.InputError = fmt.Sprintf("%s was %s; its output may be incomplete", opts.Command[0], status)
 	}
 
 	now := f.now()

@@ -1,36 +1,19 @@
 package filter
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/saltmail/saltmail/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 // corpusFiles lists every capture of real Salt output under testdata.
-func corpusFiles(t testing.TB) []string {
-	t.Helper()
-	var files []string
-	for _, pat := range []string{"*/*.out", "reactor/*.jsonl"} {
-		m, err := filepath.Glob(filepath.Join("..", "testdata", "corpus", pat))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) < 100 {
-		t.Fatalf("only %d corpus files found", len(files))
-	}
-	return files
-}
+func corpusFiles(t testing.TB) []string { return golden.Captures(t) }
 
 func evalFile(t testing.TB, path string) (*Verdict, error) {
 	t.Helper()
@@ -46,7 +29,7 @@ func evalFile(t testing.TB, path string) (*Verdict, error) {
 // changed and pending state) of every real capture.
 func TestCorpusGolden(t *testing.T) {
 	for _, path := range corpusFiles(t) {
-		rel, _ := filepath.Rel(filepath.Join("..", "testdata", "corpus"), path)
+		rel := golden.Rel(path)
 		t.Run(rel, func(t *testing.T) {
 			v, err := evalFile(t, path)
 			got, jerr := json.MarshalIndent(v, "", "  ")
@@ -57,42 +40,9 @@ func TestCorpusGolden(t *testing.T) {
 			if err != nil {
 				got = append(got, []byte("error: "+err.Error()+"\n")...)
 			}
-			golden := filepath.Join("..", "testdata", "golden", "verdict", rel+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./filter -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("verdict differs from %s:\n%s", golden, firstDiff(string(want), string(got)))
-			}
+			golden.Check(t, golden.Path("verdict", rel+".json"), got)
 		})
 	}
-}
-
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n want %q\n  got %q", i+1, a, b)
-		}
-	}
-	return "(no line differs)"
 }
 
 // salt's own summary block, as its highstate outputter prints it.
@@ -128,7 +78,7 @@ func TestCorpusAgainstSaltSummary(t *testing.T) {
 			host := s[1]
 			idx := -1
 			for i, m := range v.Results {
-				if m.Minion == host && !used[i] {
+				if m.ID == host && !used[i] {
 					idx = i
 					break
 				}
@@ -147,12 +97,12 @@ func TestCorpusAgainstSaltSummary(t *testing.T) {
 				what      string
 				salt, got int
 			}{
-				{"succeeded", n(s[2]), m.Counts.States - m.Failed},
+				{"succeeded", n(s[2]), m.Counts.Total - m.Failed},
 				{"unchanged (pending)", n(s[3]), m.Pending},
 				{"changed", n(s[4]), m.WithChanges},
 				{"failed", n(s[5]), m.Failed},
 				{"warnings", n(s[6]), m.Warned},
-				{"total", n(s[7]), m.Counts.States},
+				{"total", n(s[7]), m.Counts.Total},
 			}
 			for _, c := range checks {
 				if c.salt != c.got {

@@ -108,8 +108,8 @@ func (e *Evaluator) readUntil(r *Reader, stop int64) (stopped bool, err error) {
 			}
 			e.doc = docBuffer{}
 			e.v.Status = Unknown
-			if e.v.Input == "" {
-				e.v.Input = err.Error()
+			if e.v.InputError == "" {
+				e.v.InputError = err.Error()
 			}
 			return false, err
 		}
@@ -118,7 +118,7 @@ func (e *Evaluator) readUntil(r *Reader, stop int64) (stopped bool, err error) {
 			if id, ok := batchNoResponse(tok.Value); ok {
 				// Batch mode (-b) says so in text, and the minion is in no
 				// document: this line is the only news of it.
-				e.v.add(Minion{Minion: id, ErrorKind: NoReturn, Error: string(tok.Value)})
+				e.v.add(Minion{ID: id, ErrorKind: NoReturn, Error: string(tok.Value)})
 				continue
 			}
 			e.v.warn(name, ": line ", strconv.Itoa(tok.Line), ": skipped a line that is not JSON: ", string(tok.Value))

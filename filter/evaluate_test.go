@@ -59,7 +59,7 @@ func TestShapes(t *testing.T) {
 			got := want{v.Minions, v.Failed, v.Changed, v.Pending, v.Errors, v.Status, "", ""}
 			if len(v.Results) > 0 {
 				r := v.Results[0]
-				got.first = r.Minion + "/" + r.JID + "/" + r.Fun
+				got.first = r.ID + "/" + r.JID + "/" + r.Fun
 				got.errText = c.want.errText
 				if !strings.Contains(errorsOf(v), c.want.errText) {
 					got.errText = errorsOf(v)
@@ -138,11 +138,11 @@ func TestBigStaticDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Minions != n || v.Failed != n || v.States != 2*n {
-		t.Errorf("minions %d failed %d states %d", v.Minions, v.Failed, v.States)
+	if v.Minions != n || v.Failed != n || v.Total != 2*n {
+		t.Errorf("minions %d failed %d states %d", v.Minions, v.Failed, v.Total)
 	}
-	if v.Results[0].Minion != "minion0000" || v.Results[n-1].Minion != "minion000"+itoa(n-1) {
-		t.Errorf("order lost: %s ... %s", v.Results[0].Minion, v.Results[n-1].Minion)
+	if v.Results[0].ID != "minion0000" || v.Results[n-1].ID != "minion000"+itoa(n-1) {
+		t.Errorf("order lost: %s ... %s", v.Results[0].ID, v.Results[n-1].ID)
 	}
 }
 
@@ -162,7 +162,7 @@ func TestBatchMinionDidNotRespond(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Minions != 2 || v.ErrorCount(NoReturn) != 1 || v.Results[1].Minion != "minion3" || len(v.Warnings) != 1 {
+	if v.Minions != 2 || v.ErrorCount(NoReturn) != 1 || v.Results[1].ID != "minion3" || len(v.Warnings) != 1 {
 		t.Errorf("minions %d, no return %d, warnings %q", v.Minions, v.ErrorCount(NoReturn), v.Warnings)
 	}
 }
@@ -180,8 +180,8 @@ func TestKeptStringsOutliveTheBuffer(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := e.Verdict().Results
-		if r[0].Minion != "minion1" || r[0].JID != "20261125075318852040" || r[1].Minion != "minion2" || r[1].JID != "20261125075318852041" || r[1].Fun != "state.apply" {
-			t.Errorf("%d cores: kept strings changed: %q %q, %q %q %q", procs, r[0].Minion, r[0].JID, r[1].Minion, r[1].JID, r[1].Fun)
+		if r[0].ID != "minion1" || r[0].JID != "20261125075318852040" || r[1].ID != "minion2" || r[1].JID != "20261125075318852041" || r[1].Fun != "state.apply" {
+			t.Errorf("%d cores: kept strings changed: %q %q, %q %q %q", procs, r[0].ID, r[0].JID, r[1].ID, r[1].JID, r[1].Fun)
 		}
 	}
 }

@@ -55,8 +55,8 @@ func TestBadInput(t *testing.T) {
 			if strings.Contains(ie.Error(), "\n") {
 				t.Errorf("error spans lines: %q", ie.Error())
 			}
-			if v.Status != Unknown || v.Input == "" {
-				t.Errorf("status %v, input %q: want unknown with the reason", v.Status, v.Input)
+			if v.Status != Unknown || v.InputError == "" {
+				t.Errorf("status %v, input %q: want unknown with the reason", v.Status, v.InputError)
 			}
 			if v.Minions != c.minions {
 				t.Errorf("%d minions counted before the fault, want %d", v.Minions, c.minions)
@@ -73,7 +73,7 @@ func TestTruncatedStaticKeepsWholeMinions(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a cut document")
 	}
-	if v.Minions != 1 || v.Failed != 1 || v.Results[0].Minion != "m1" {
+	if v.Minions != 1 || v.Failed != 1 || v.Results[0].ID != "m1" {
 		t.Errorf("got %d minions, %d failed: want m1 with its failure", v.Minions, v.Failed)
 	}
 }
@@ -101,7 +101,12 @@ func TestHostileButValid(t *testing.T) {
 		{"result True as a string", entry(`"result": "True", "changes": "x"`), Warning, 0, 1, 0},
 		{"name false, list comment", entry(`"result": true, "changes": {"a": 1}, "name": false, "comment": ["a", "b"]`), Warning, 0, 1, 0},
 		{"empty changes of every kind", entry(`"result": true, "changes": []`), OK, 0, 0, 0},
-		{"changes a number", entry(`"result": true, "changes": 5`), OK, 0, 0, 0},
+		// Salt's rule: truthy changes that are not a dict are "Invalid
+		// Changes data", and still a change.
+		{"changes a number", entry(`"result": true, "changes": 5`), Warning, 0, 1, 0},
+		{"changes zero", entry(`"result": true, "changes": 0.0`), OK, 0, 0, 0},
+		{"changes true", entry(`"result": true, "changes": true`), Warning, 0, 1, 0},
+		{"changes false", entry(`"result": true, "changes": false`), OK, 0, 0, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -64,14 +64,14 @@ type Resolved struct {
 // new left out, and named in Repeated), the resolved failures, and the
 // memory to keep for each minion it saw. It changes nothing it is given.
 func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Policy) (*Verdict, []Resolved, map[string]Memory) {
-	out := &Verdict{Input: v.Input, Documents: v.Documents}
+	out := &Verdict{InputError: v.InputError, Documents: v.Documents}
 	next := map[string]Memory{}
 	var resolved []Resolved
 	for _, m := range v.Results {
-		mem, ok := next[m.Minion]
+		mem, ok := next[m.ID]
 		if !ok {
 			mem = Memory{}
-			for k, r := range prev(m.Minion) {
+			for k, r := range prev(m.ID) {
 				mem[k] = r
 			}
 		}
@@ -82,7 +82,7 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 			r, had := mem[s.Key]
 			same := had && r.Outcome == s.Outcome && r.Fingerprint == fp
 			if had && r.Outcome == Failed && s.Outcome == Changed && p.SendResolved {
-				resolved = append(resolved, Resolved{Minion: m.Minion, Key: s.Key, Was: r, Now: s.Outcome})
+				resolved = append(resolved, Resolved{Minion: m.ID, Key: s.Key, Was: r, Now: s.Outcome})
 			}
 			remember := s.Outcome == Failed || p.SuppressChanges
 			suppressible := s.Outcome == Failed || p.SuppressChanges
@@ -110,17 +110,17 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 				continue
 			}
 			if o == Succeeded && p.SendResolved {
-				resolved = append(resolved, Resolved{Minion: m.Minion, Key: key, Was: r, Now: o})
+				resolved = append(resolved, Resolved{Minion: m.ID, Key: key, Was: r, Now: o})
 			}
 			if o == Succeeded {
 				delete(mem, key)
 			}
 		}
 		kept = suppressError(kept, mem, now, p, &resolved)
-		next[m.Minion] = mem
+		next[m.ID] = mem
 		if len(kept.States) == 0 && (kept.ErrorKind == NoError || kept.ErrorRepeated) && (kept.Repeats > 0 || m.Status == OK) {
 			if kept.Repeats > 0 {
-				out.Repeated = append(out.Repeated, m.Minion)
+				out.Repeated = append(out.Repeated, m.ID)
 			}
 			if m.Status != OK {
 				continue // nothing new to say of it
@@ -136,9 +136,9 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 func suppressError(m Minion, mem Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
 	r, had := mem[errorKey]
 	if m.ErrorKind == NoError {
-		if had && m.Counts.States > 0 {
+		if had && m.Counts.Total > 0 {
 			if p.SendResolved {
-				*resolved = append(*resolved, Resolved{Minion: m.Minion, Key: errorKey, Was: r, Now: Succeeded})
+				*resolved = append(*resolved, Resolved{Minion: m.ID, Key: errorKey, Was: r, Now: Succeeded})
 			}
 			delete(mem, errorKey)
 		}

@@ -108,7 +108,7 @@ func (e *Evaluator) event(id, jid, fun string, ret, retcode, success gjson.Resul
 	}
 	m, ok := e.minion(id, ret.Raw, false)
 	if !ok {
-		m = Minion{Minion: strings.Clone(id)}
+		m = Minion{ID: strings.Clone(id)}
 	}
 	// Kept past the input's buffer: copies.
 	m.JID, m.Fun = strings.Clone(jid), strings.Clone(fun)
@@ -183,7 +183,7 @@ func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
 // minionSpans is minion with the return's members already located by
 // the reader (spans), when it is an object: no second scan to split it.
 func (e *Evaluator) minionSpans(id, raw string, spans, fields []Span, inOrch bool) (m Minion, ok bool) {
-	m.Minion = strings.Clone(id)
+	m.ID = strings.Clone(id)
 	r := gjson.Parse(raw)
 	switch {
 	case r.Type == gjson.String:
@@ -214,7 +214,7 @@ func (e *Evaluator) minionSpans(id, raw string, spans, fields []Span, inOrch boo
 		return m, true
 	case r.IsObject():
 		if e.opts.Watch != nil {
-			m.watch = e.opts.Watch(m.Minion)
+			m.watch = e.opts.Watch(m.ID)
 		}
 		if spans != nil && !e.noSpans {
 			for _, sp := range spans {

@@ -55,26 +55,10 @@ func outcome(result, changes gjson.Result) Outcome {
 	default:
 		return Failed
 	}
-	if nonEmpty(changes) {
+	if hasChanges(changes.Raw) {
 		return Changed
 	}
 	return Succeeded
-}
-
-// nonEmpty: a non-empty object, array or string.
-func nonEmpty(r gjson.Result) bool {
-	switch r.Type {
-	case gjson.String:
-		return r.Str != ""
-	case gjson.JSON:
-		empty := true
-		r.ForEach(func(_, _ gjson.Result) bool {
-			empty = false
-			return false
-		})
-		return !empty
-	}
-	return false
 }
 
 // durationMS reads Salt's duration: a number of milliseconds, or in old
@@ -156,11 +140,11 @@ func (e *Evaluator) state(m *Minion, key, v string, fs []Span, base int) {
 	f := e.fields(v, fs, base)
 	o := outcome(f[0], f[1])
 	dur := durationMS(f[2])
-	m.Counts.States++
+	m.Counts.Total++
 	m.RunTimeMS += dur
 	if len(e.opts.Rules) > 0 {
 		var ignored bool
-		if o, ignored = ruling(e.opts.Rules, e.facts(m.Minion, key, v), o); ignored {
+		if o, ignored = ruling(e.opts.Rules, e.facts(m.ID, key, v), o); ignored {
 			m.Ignored++
 		}
 	}
@@ -170,7 +154,7 @@ func (e *Evaluator) state(m *Minion, key, v string, fs []Span, base int) {
 		}
 		m.Seen[strings.Clone(key)] = o
 	}
-	if o == Changed || (o != Succeeded && nonEmpty(f[1])) {
+	if o == Changed || (o != Succeeded && hasChanges(f[1].Raw)) {
 		m.WithChanges++
 	}
 	switch o {

@@ -90,7 +90,7 @@ type State struct {
 // Counts are state counts. Orchestration steps count as the master's
 // states; ignored states count among States and Ignored only.
 type Counts struct {
-	States  int `json:"states"`
+	Total   int `json:"states"`
 	Failed  int `json:"failed"`
 	Changed int `json:"changed"`
 	Pending int `json:"pending"`
@@ -98,7 +98,7 @@ type Counts struct {
 }
 
 func (c *Counts) add(o Counts) {
-	c.States += o.States
+	c.Total += o.Total
 	c.Failed += o.Failed
 	c.Changed += o.Changed
 	c.Pending += o.Pending
@@ -108,7 +108,7 @@ func (c *Counts) add(o Counts) {
 // Minion is the verdict on one minion's return. In JSON its count of
 // states is "states_run", since "states" lists the reported ones.
 type Minion struct {
-	Minion string `json:"minion"`
+	ID     string `json:"minion"`
 	JID    string `json:"jid,omitempty"`
 	Fun    string `json:"fun,omitempty"`
 	Status Status `json:"status"`
@@ -155,8 +155,8 @@ type Verdict struct {
 	Repeated []string `json:"-"`
 	// Documents counts the JSON documents read.
 	Documents int `json:"-"`
-	// Input is the reason the input could not be read, if it could not.
-	Input string `json:"input_error,omitempty"`
+	// InputError is the reason the input could not be read, if it could not.
+	InputError string `json:"input_error,omitempty"`
 	// Warnings name the text lines that were skipped.
 	Warnings []string `json:"-"`
 	// Notes say which returns were ignored, and why.
@@ -226,13 +226,13 @@ func (m Minion) MarshalJSON() ([]byte, error) {
 		Changed   int `json:"changed"`
 		Pending   int `json:"pending"`
 		Ignored   int `json:"ignored"`
-	}{plain(m), m.Counts.States, m.Failed, m.Changed, m.Pending, m.Ignored})
+	}{plain(m), m.Counts.Total, m.Failed, m.Changed, m.Pending, m.Ignored})
 }
 
 // Single is the verdict of one minion's result alone, for one mail per
 // minion; input carries the reason the input was unreadable, if it was.
 func Single(m Minion, input string) *Verdict {
-	v := &Verdict{Input: input}
+	v := &Verdict{InputError: input}
 	v.add(m)
 	if input != "" {
 		v.Status = Unknown
@@ -249,8 +249,8 @@ func (v *Verdict) merge(o *Verdict) {
 	v.Errors += o.Errors
 	v.Results = append(v.Results, o.Results...)
 	v.Documents += o.Documents
-	if v.Input == "" {
-		v.Input = o.Input
+	if v.InputError == "" {
+		v.InputError = o.InputError
 	}
 	v.Dropped += o.Dropped
 	for _, w := range o.Warnings {
@@ -262,4 +262,15 @@ func (v *Verdict) merge(o *Verdict) {
 	for k, n := range o.byKind {
 		v.byKind[k] += n
 	}
+}
+
+// MarshalJSON writes the verdict with "results" always a list, so that
+// `jq '.results[]'` works on a run with no state return too.
+func (v Verdict) MarshalJSON() ([]byte, error) {
+	type plain Verdict // no methods: no recursion
+	p := plain(v)
+	if p.Results == nil {
+		p.Results = []Minion{}
+	}
+	return json.Marshal(p)
 }

@@ -15,15 +15,15 @@ import (
 func CheckLine(v *filter.Verdict) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SALT %s - ", strings.ToUpper(v.Status.String()))
-	if v.Input != "" {
-		fmt.Fprintf(&b, "input unreadable (%s); ", v.Input)
+	if v.InputError != "" {
+		fmt.Fprintf(&b, "input unreadable (%s); ", v.InputError)
 	}
 	fmt.Fprintf(&b, "%d failed, %d changed, %d pending on %s", v.Failed, v.Changed, v.Pending, plural(v.Minions, "minion"))
 	if errs := errorKinds(v); errs != "" {
 		fmt.Fprintf(&b, " (%s)", errs)
 	}
 	fmt.Fprintf(&b, " | minions=%d states=%d failed=%d changed=%d pending=%d errors=%d",
-		v.Minions, v.States, v.Failed, v.Changed, v.Pending, v.Errors)
+		v.Minions, v.Total, v.Failed, v.Changed, v.Pending, v.Errors)
 	return b.String()
 }
 

@@ -18,7 +18,6 @@ type CommandFailure struct {
 	Host    string
 	Stderr  string // the tail of its stderr
 	Stdout  string // the lines it printed that were not JSON (their start)
-	Input   string // why its output could not be read, if it printed some
 }
 
 var commandTmpl = template.Must(template.New("cmd").Parse(`<!DOCTYPE html>
@@ -26,7 +25,6 @@ var commandTmpl = template.Must(template.New("cmd").Parse(`<!DOCTYPE html>
 <body style="margin:0;padding:16px;font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#212121">
 <p style="margin:0 0 12px 0;font-size:16px;font-weight:bold;color:#c62828">{{.Head}}</p>
 <p style="margin:0 0 4px 0">Command:</p><pre style="margin:0 0 12px 0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Cmd}}</pre>
-{{- if .Input}}<p style="margin:0 0 12px 0">{{.Input}}</p>{{end}}
 {{- if .Stderr}}<p style="margin:0 0 4px 0">Its stderr ended with:</p><pre style="margin:0 0 12px 0;padding:8px;background:#fbe9e7;color:#b71c1c;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stderr}}</pre>{{end}}
 {{- if .Stdout}}<p style="margin:0 0 4px 0">It printed on stdout (not JSON):</p><pre style="margin:0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stdout}}</pre>{{end}}
 </body></html>
@@ -41,9 +39,6 @@ func BuildCommandFailure(c CommandFailure, o MailOptions) (*gomail.Message, erro
 	head := fmt.Sprintf("The command failed on %s (%s) and printed no usable Salt output.", c.Host, c.Status)
 	var text strings.Builder
 	fmt.Fprintf(&text, "%s\n\nCommand:\n    %s\n", head, cmdline)
-	if c.Input != "" {
-		fmt.Fprintf(&text, "\n%s\n", c.Input)
-	}
 	if c.Stderr != "" {
 		fmt.Fprintf(&text, "\nIts stderr ended with:\n%s\n", indent(c.Stderr))
 	}
@@ -51,7 +46,7 @@ func BuildCommandFailure(c CommandFailure, o MailOptions) (*gomail.Message, erro
 		fmt.Fprintf(&text, "\nIt printed on stdout (not JSON):\n%s\n", indent(c.Stdout))
 	}
 	var html bytes.Buffer
-	err := commandTmpl.Execute(&html, map[string]string{"Head": head, "Cmd": cmdline, "Input": c.Input, "Stderr": c.Stderr, "Stdout": c.Stdout})
+	err := commandTmpl.Execute(&html, map[string]string{"Head": head, "Cmd": cmdline, "Stderr": c.Stderr, "Stdout": c.Stdout})
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func omittedLine(ms []*filter.Minion) string {
 	}
 	names := make([]string, 0, min(len(ms), maxNames))
 	for _, m := range ms[:min(len(ms), maxNames)] {
-		names = append(names, stripEsc(m.Minion)+" ("+minionNews(m)+")")
+		names = append(names, stripEsc(m.ID)+" ("+minionNews(m)+")")
 	}
 	return plural(len(ms), "minion") + " not shown, to keep this mail small enough to deliver (the attached verdict has them): " +
 		listOf(names, len(ms))

@@ -69,7 +69,7 @@ type htmlLine struct{ Text, Color string }
 // from Salt goes through html/template, so it is escaped; styles are
 // inline because mail clients drop <style> blocks.
 func HTML(v *filter.Verdict, limit int) (string, error) {
-	view := htmlView{Headline: headline(v), InputError: v.Input}
+	view := htmlView{Headline: headline(v), InputError: v.InputError}
 	c := newCutter(limit, reportedStates(v))
 	var err error
 	// A minion costs its table row and its block: fit measures both,
@@ -93,7 +93,7 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 	for i := range v.Results {
 		m := &v.Results[i]
 		if m.Status == filter.OK {
-			unchanged = append(unchanged, m.Minion)
+			unchanged = append(unchanged, m.ID)
 			continue
 		}
 		if both, ok := f.blocks[i]; ok {
@@ -138,7 +138,7 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 // it is the same for every rendering of the minion.
 func rowOf(m *filter.Minion) htmlRow {
 	return htmlRow{
-		Minion: m.Minion, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
+		Minion: m.ID, Failed: m.Failed, Changed: m.Changed, Pending: m.Pending,
 		Error: errorLabel(m), Color: minionColor(m),
 	}
 }
@@ -153,7 +153,7 @@ func execute(name string, data any) (template.HTML, error) {
 }
 
 func htmlMinionOf(m *filter.Minion, c *cutter) htmlMinion {
-	hm := htmlMinion{Minion: m.Minion, Color: minionColor(m)}
+	hm := htmlMinion{Minion: m.ID, Color: minionColor(m)}
 	switch {
 	case m.ErrorList != nil:
 		hm.ErrorTitle, hm.Errors = "Data failed to compile:", m.ErrorList
@@ -166,7 +166,7 @@ func htmlMinionOf(m *filter.Minion, c *cutter) htmlMinion {
 	if m.Repeats > 0 {
 		hm.Repeats = plural(m.Repeats, "state") + " reported already, not repeated"
 	}
-	if m.Counts.States > 0 || m.ErrorKind == filter.NoError {
+	if m.Counts.Total > 0 || m.ErrorKind == filter.NoError {
 		var b strings.Builder
 		summary(&b, m)
 		hm.Summary = strings.TrimSpace(b.String())
@@ -190,9 +190,10 @@ func htmlStateOf(s *filter.State, c *cutter) htmlState {
 		hs.Warnings = strings.Join(s.Warnings, "\n")
 	}
 	var b strings.Builder
-	ch := gjson.ParseBytes(s.Changes)
-	if pyTruthy(ch) {
+	if ch := gjson.ParseBytes(s.Changes); s.HasChanges() && ch.IsObject() {
 		nested(&b, ch, 0, "")
+	} else if s.HasChanges() {
+		b.WriteString(invalidChanges(ch) + "\n")
 	}
 	text := c.apply(b.String())
 	if i := strings.LastIndex(text, "[... "); i >= 0 && strings.HasSuffix(text, "see attachment]\n") {

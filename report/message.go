@@ -41,7 +41,7 @@ type MailOptions struct {
 // Reportable says whether a verdict is news: a minion has an outcome
 // that mails (on), or the input could not be read.
 func Reportable(v *filter.Verdict, on filter.Outcomes) bool {
-	if v.Input != "" {
+	if v.InputError != "" {
 		return true
 	}
 	for i := range v.Results {
@@ -60,9 +60,9 @@ func Split(v *filter.Verdict, on filter.Outcomes) []*filter.Verdict {
 		if !on.Wants(&m) {
 			continue
 		}
-		out = append(out, filter.Single(m, v.Input))
+		out = append(out, filter.Single(m, v.InputError))
 	}
-	if len(out) == 0 && v.Input != "" {
+	if len(out) == 0 && v.InputError != "" {
 		out = append(out, v) // the unreadable input alone is news
 	}
 	return out
@@ -171,7 +171,7 @@ func reportedMinions(v *filter.Verdict) []string {
 			ids = append(ids, fmt.Sprintf("(and %d more)", countReported(v)-maxMinionHeaders))
 			break
 		}
-		ids = append(ids, clean(m.Minion, maxHeaderValue))
+		ids = append(ids, clean(m.ID, maxHeaderValue))
 	}
 	return ids
 }

@@ -47,10 +47,10 @@ func TestTextAgainstSalt(t *testing.T) {
 			var b strings.Builder
 			hostBlock(&b, m, newCutter(0, 0))
 			got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-			start := nthLine(want, m.Minion+":", seen[m.Minion])
-			seen[m.Minion]++
+			start := nthLine(want, m.ID+":", seen[m.ID])
+			seen[m.ID]++
 			if start < 0 {
-				t.Errorf("%s: Salt shows no block for %s", ref, m.Minion)
+				t.Errorf("%s: Salt shows no block for %s", ref, m.ID)
 				continue
 			}
 			blocks++
@@ -64,7 +64,7 @@ func TestTextAgainstSalt(t *testing.T) {
 				if start+k < len(want) {
 					w = want[start+k]
 				}
-				t.Errorf("%s: %s: line %d:\n salt     %q\n saltmail %q", filepath.Base(ref), m.Minion, k+1, w, g)
+				t.Errorf("%s: %s: line %d:\n salt     %q\n saltmail %q", filepath.Base(ref), m.ID, k+1, w, g)
 				break
 			}
 		}

@@ -57,11 +57,11 @@ func Subject(t *template.Template, v *filter.Verdict) (string, error) {
 func subjectData(v *filter.Verdict) SubjectData {
 	d := SubjectData{
 		Minions: v.Minions, Failed: v.Failed, Changed: v.Changed, Pending: v.Pending,
-		Errors: v.Errors, NoReturn: v.ErrorCount(filter.NoReturn), States: v.States,
+		Errors: v.Errors, NoReturn: v.ErrorCount(filter.NoReturn), States: v.Total,
 		Status: v.Status.String(),
 	}
 	if len(v.Results) == 1 {
-		d.Minion = v.Results[0].Minion
+		d.Minion = v.Results[0].ID
 	}
 	d.JID, d.Fun = jobOf(v)
 	d.Job = strings.TrimSpace(d.Fun + " " + d.JID)
@@ -81,7 +81,7 @@ func subjectData(v *filter.Verdict) SubjectData {
 		add(v.ErrorCount(filter.ReturnError), "with errors")
 		add(v.ErrorCount(filter.JobError), "failed jobs")
 	}
-	if v.Input != "" {
+	if v.InputError != "" {
 		parts = append(parts, "input unreadable")
 	}
 	if len(parts) == 0 {

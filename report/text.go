@@ -15,10 +15,10 @@ import (
 // Summary. A string return is shown as the nested outputter shows it,
 // a list of strings under "Data failed to compile:".
 func hostBlock(b *strings.Builder, m *filter.Minion, cut *cutter) {
-	b.WriteString(stripEsc(m.Minion) + ":\n")
+	b.WriteString(stripEsc(m.ID) + ":\n")
 	switch m.ErrorKind {
 	case filter.NoReturn, filter.ReturnError:
-		if m.Counts.States == 0 && len(m.States) == 0 {
+		if m.Counts.Total == 0 && len(m.States) == 0 {
 			errorLines(b, m)
 			return
 		}
@@ -67,48 +67,43 @@ func stateBlock(out *strings.Builder, s *filter.State, cut *cutter) {
 		line(b, 5, "Started: "+stripEsc(s.Started))
 		line(b, 4, "Duration: "+pyFloat(s.DurationMS)+" ms")
 	}
-	b.WriteString("     Changes:   \n")
-	ch := gjson.ParseBytes(s.Changes)
-	if pyTruthy(ch) {
-		if ch.Get("out").String() == "highstate" && ch.Get("ret").IsObject() {
-			// An orchestration step: its minions are reported below, each
-			// under its own id, instead of nested here.
-			var ids []string
-			ch.Get("ret").ForEach(func(k, _ gjson.Result) bool {
-				ids = append(ids, k.String())
-				return true
-			})
-			line(b, 14, "(state runs on "+stripEsc(strings.Join(ids, ", "))+": reported below under each minion)")
-		} else {
-			nested(b, ch, 14, "")
-		}
-	}
+	b.WriteString(changesText(s))
 	if len(s.Warnings) > 0 {
 		b.WriteString("    Warnings: " + strings.TrimLeft(wrap(strings.Join(s.Warnings, "\n"), 80, 14), " ") + "\n")
 	}
 	out.WriteString(cut.apply(b.String()))
 }
 
-// pyTruthy is Python's truth of a decoded JSON value: Salt shows a
-// state's changes when they are truthy.
-func pyTruthy(r gjson.Result) bool {
-	switch r.Type {
-	case gjson.String:
-		return r.Str != ""
-	case gjson.JSON:
-		any := false
-		r.ForEach(func(_, _ gjson.Result) bool {
-			any = true
-			return false
+// changesText is the state's Changes line and what follows it. Salt
+// shows changes that are not a dict on the line itself, as "Invalid
+// Changes data" (they still count as a change).
+func changesText(s *filter.State) string {
+	var b strings.Builder
+	b.WriteString("     Changes:   ")
+	ch := gjson.ParseBytes(s.Changes)
+	switch {
+	case !s.HasChanges():
+		b.WriteString("\n")
+	case !ch.IsObject():
+		b.WriteString(stripEsc(invalidChanges(ch)) + "\n")
+	case ch.Get("out").String() == "highstate" && ch.Get("ret").IsObject():
+		// An orchestration step: its minions are reported below, each
+		// under its own id, instead of nested here.
+		var ids []string
+		ch.Get("ret").ForEach(func(k, _ gjson.Result) bool {
+			ids = append(ids, k.String())
+			return true
 		})
-		return any
-	case gjson.Number:
-		return r.Num != 0
-	case gjson.True:
-		return true
+		b.WriteString("\n")
+		line(&b, 14, "(state runs on "+stripEsc(strings.Join(ids, ", "))+": reported below under each minion)")
+	default:
+		b.WriteString("\n")
+		nested(&b, ch, 14, "")
 	}
-	return false
+	return b.String()
 }
+
+func invalidChanges(ch gjson.Result) string { return "Invalid Changes data: " + pyStr(ch) }
 
 func pyResult(raw []byte) string {
 	r := gjson.ParseBytes(raw)
@@ -123,7 +118,7 @@ func pyResult(raw []byte) string {
 
 // summary writes Salt's "Summary for <minion>" block.
 func summary(b *strings.Builder, m *filter.Minion) {
-	succeeded := m.Counts.States - m.Failed
+	succeeded := m.Counts.Total - m.Failed
 	// Salt sizes the block by its longest label ("Succeeded") and the
 	// longest of the counts it has seen (true, false, null, warnings).
 	countLen := 0
@@ -134,7 +129,7 @@ func summary(b *strings.Builder, m *filter.Minion) {
 	}
 	width := len("Succeeded") + countLen + 2
 	dashes := strings.Repeat("-", width)
-	fmt.Fprintf(b, "\nSummary for %s\n%s\n", stripEsc(m.Minion), dashes)
+	fmt.Fprintf(b, "\nSummary for %s\n%s\n", stripEsc(m.ID), dashes)
 	var stats []string
 	if m.Pending > 0 {
 		stats = append(stats, fmt.Sprintf("unchanged=%d", m.Pending))
@@ -155,7 +150,7 @@ func summary(b *strings.Builder, m *filter.Minion) {
 		// not Salt's: the states saltmail's ignore rules left out
 		fmt.Fprintf(b, "Ignored: %*d\n", width-len("Ignored: "), m.Ignored)
 	}
-	fmt.Fprintf(b, "%s\nTotal states run: %*d\n", dashes, width-7, m.Counts.States)
+	fmt.Fprintf(b, "%s\nTotal states run: %*d\n", dashes, width-7, m.Counts.Total)
 	rt, unit := m.RunTimeMS, "ms"
 	if rt > 999 {
 		rt, unit = rt/1000, "s"

@@ -15,9 +15,9 @@ import (
 func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 	var b strings.Builder
 	b.WriteString(headline(v) + "\n")
-	if v.Input != "" {
+	if v.InputError != "" {
 		b.WriteString("\nThe input could not be read to the end; what arrived before the fault is below.\n")
-		b.WriteString("  " + stripEsc(v.Input) + "\n")
+		b.WriteString("  " + stripEsc(v.InputError) + "\n")
 	}
 	c := newCutter(limit, reportedStates(v))
 	f := fit(v, blockBudget(limit, b.Len()), func(m *filter.Minion, hidden int) string {
@@ -33,7 +33,7 @@ func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 	for i := range v.Results {
 		m := &v.Results[i]
 		if m.Status == filter.OK {
-			unchanged = append(unchanged, m.Minion)
+			unchanged = append(unchanged, m.ID)
 			continue
 		}
 		b.WriteString(f.blocks[i])

@@ -19,10 +19,6 @@ type Retry struct {
 	Sleep func(time.Duration)
 }
 
-// DefaultRetry finishes within a minute even when every try runs into
-// the default 10 s time-out: 4 tries, waits of 2, 4 and 8 s.
-var DefaultRetry = Retry{Attempts: 4, Backoff: 2 * time.Second}
-
 // Send offers msg (the exact bytes to send) through a fresh session per
 // try until it is accepted, a permanent failure says no, or the tries
 // run out. A try that reaches some recipients is offered again only to

@@ -40,12 +40,6 @@ func (s memoryStore) base(minion string) string {
 	return filepath.Join(s.dir, name+"-"+hex.EncodeToString(sum[:6]))
 }
 
-// peek reads a minion's memory without its lock: for Options.Watch,
-// before the run is evaluated.
-func (s memoryStore) peek(minion string) filter.Memory {
-	return s.read(minion)
-}
-
 func (s memoryStore) read(minion string) filter.Memory {
 	raw, err := os.ReadFile(s.base(minion) + ".json")
 	if errors.Is(err, fs.ErrNotExist) {
@@ -159,12 +153,10 @@ func (c *Config) policy() filter.Policy {
 	return filter.Policy{RepeatInterval: c.RepeatInterval, SendResolved: c.SendResolved, SuppressChanges: c.SuppressChanges}
 }
 
-// watch lets the evaluator record the states that were failing, so a
-// success can resolve them.
+// watch lets the evaluator note which states succeeded, so that a
+// remembered failure can be resolved.
 func (s *memoryStore) watch(in *inputOptions) {
-	if s != nil {
-		in.Filter.Watch = func(minion string) map[string]bool { return s.peek(minion).Failing() }
-	}
+	in.Filter.KeepSucceeded = s != nil
 }
 
 // news leaves out of the verdict what was reported already, remembers
@@ -173,7 +165,7 @@ func (s *memoryStore) watch(in *inputOptions) {
 func (p *mailPlan) news(v *filter.Verdict, store *memoryStore, policy filter.Policy, now time.Time, host string, preview bool) ([]outgoing, error) {
 	var resolved []filter.Resolved
 	if store != nil && preview {
-		v, resolved, _ = filter.Suppress(v, store.peek, now, policy)
+		v, resolved, _ = filter.Suppress(v, store.read, now, policy)
 	} else if store != nil {
 		var minions []string
 		for _, m := range v.Results {

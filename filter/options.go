@@ -18,12 +18,10 @@ type Options struct {
 	// no states. Memory then stays flat whatever the input (check's
 	// one-line output needs no more).
 	TotalsOnly bool
-	// Watch, when set, names a minion's states whose outcome to record
-	// even when they succeed: repeat suppression needs to see a failure
-	// resolve. It is asked once per minion return, by one goroutine at
-	// a time, though not in input order when the input is read on
-	// several cores.
-	Watch func(minion string) map[string]bool
+	// KeepSucceeded notes which states succeeded (a fingerprint of each
+	// key), so that Suppress can tell a remembered failure resolved
+	// without the evaluator ever asking the memory.
+	KeepSucceeded bool
 }
 
 // DefaultStateFuns are Salt's state-run functions: those of the state

@@ -3,7 +3,6 @@ package filter
 import (
 	"io"
 	"runtime"
-	"sync"
 )
 
 // Reading on every core. `salt '*' state.highstate --out=json` prints one
@@ -36,7 +35,6 @@ type parallel struct {
 	size, max  int // segmentSize, segmentMax unless set (tests)
 	evaluators []*Evaluator
 	bufs       [][]byte
-	watchMu    sync.Mutex // Options.Watch is called by one worker at a time
 }
 
 func (e *Evaluator) procs() int {
@@ -166,15 +164,7 @@ func (e *Evaluator) start(s *segment, name string) *segment {
 		e.par.evaluators = e.par.evaluators[:n-1]
 		s.ev.v = Verdict{totalsOnly: e.opts.TotalsOnly}
 	} else {
-		opts := e.opts
-		if w := opts.Watch; w != nil {
-			opts.Watch = func(minion string) map[string]bool {
-				e.par.watchMu.Lock()
-				defer e.par.watchMu.Unlock()
-				return w(minion)
-			}
-		}
-		s.ev = NewEvaluator(opts)
+		s.ev = NewEvaluator(e.opts)
 		s.ev.noSpans = e.noSpans
 	}
 	s.done = make(chan struct{})

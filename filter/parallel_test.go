@@ -135,9 +135,7 @@ func TestCutReadsHardInputLikeInOrder(t *testing.T) {
 		"no newline at the end":    strings.TrimSuffix(fails, "\n"),
 	}
 	watched := DefaultOptions()
-	watched.Watch = func(m string) map[string]bool {
-		return map[string]bool{"test_|-fail_test_|-this state always fails_|-fail_without_changes": true}
-	}
+	watched.KeepSucceeded = true
 	rule, err := ParseRule(Ignore, "minion=ma*")
 	if err != nil {
 		t.Fatal(err)

@@ -28,18 +28,6 @@ type Remembered struct {
 // Memory is what was reported of one minion, by state key.
 type Memory map[string]Remembered
 
-// Failing lists the keys that were reported failing: the states whose
-// success would resolve them (for Options.Watch).
-func (m Memory) Failing() map[string]bool {
-	out := map[string]bool{}
-	for k, r := range m {
-		if r.Outcome == Failed {
-			out[k] = true
-		}
-	}
-	return out
-}
-
 // Policy says what is not mailed again.
 type Policy struct {
 	// RepeatInterval: an identical failure (or error) reported less
@@ -103,19 +91,7 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 				delete(mem, s.Key)
 			}
 		}
-		// Watched failures that ran and did not fail are resolved.
-		for key, o := range m.Seen {
-			r, had := mem[key]
-			if !had || r.Outcome != Failed || o == Failed {
-				continue
-			}
-			if o == Succeeded && p.SendResolved {
-				resolved = append(resolved, Resolved{Minion: m.ID, Key: key, Was: r, Now: o})
-			}
-			if o == Succeeded {
-				delete(mem, key)
-			}
-		}
+		resolveSucceeded(&m, mem, p, &resolved)
 		kept = suppressError(kept, mem, now, p, &resolved)
 		next[m.ID] = mem
 		if len(kept.States) == 0 && (kept.ErrorKind == NoError || kept.ErrorRepeated) && (kept.Repeats > 0 || m.Status == OK) {
@@ -128,8 +104,48 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 		}
 		out.add(kept)
 	}
-	sort.SliceStable(resolved, func(i, j int) bool { return resolved[i].Minion < resolved[j].Minion })
+	sort.SliceStable(resolved, func(i, j int) bool {
+		a, b := resolved[i], resolved[j]
+		return a.Minion < b.Minion || (a.Minion == b.Minion && a.Key < b.Key)
+	})
 	return out, resolved, next
+}
+
+// resolveSucceeded resolves the remembered failures whose states
+// succeeded in this run (those that changed are among m.States, and
+// resolved there).
+func resolveSucceeded(m *Minion, mem Memory, p Policy, resolved *[]Resolved) {
+	var ok map[uint64]bool
+	for key, r := range mem {
+		if r.Outcome != Failed || key == errorKey {
+			continue
+		}
+		if ok == nil {
+			ok = make(map[uint64]bool, len(m.succeeded))
+			for _, h := range m.succeeded {
+				ok[h] = true
+			}
+		}
+		if !ok[keyPrint(key)] {
+			continue
+		}
+		if p.SendResolved {
+			*resolved = append(*resolved, Resolved{Minion: m.ID, Key: key, Was: r, Now: Succeeded})
+		}
+		delete(mem, key)
+	}
+}
+
+// keyPrint is a state key's 64-bit FNV-1a hash. Two keys of one minion
+// share it with odds of 1 in 2^64: a failure could then be taken for
+// resolved by another state's success.
+func keyPrint(key string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // suppressError applies the policy to a minion-level error.

@@ -11,12 +11,12 @@ func stateDoc(minion, comment string, result string) string {
 		`"test_|-ok_|-ok_|-nop": {"result": true, "changes": {}, "__run_num__": 1}}}`
 }
 
-// run evaluates a document with what is remembered watched, then
+// remember evaluates a document noting what succeeded, then
 // suppresses, as the sending commands do.
 func remember(t *testing.T, mem map[string]Memory, doc string, now time.Time, p Policy) (*Verdict, []Resolved) {
 	t.Helper()
 	o := DefaultOptions()
-	o.Watch = func(m string) map[string]bool { return mem[m].Failing() }
+	o.KeepSucceeded = true
 	v, err := Evaluate(strings.NewReader(doc), "in", o)
 	if err != nil {
 		t.Fatal(err)

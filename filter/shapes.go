@@ -213,9 +213,6 @@ func (e *Evaluator) minionSpans(id, raw string, spans, fields []Span, inOrch boo
 		m.ErrorKind = ReturnError
 		return m, true
 	case r.IsObject():
-		if e.opts.Watch != nil {
-			m.watch = e.opts.Watch(m.ID)
-		}
 		if spans != nil && !e.noSpans {
 			for _, sp := range spans {
 				v := raw[sp.V0:sp.V1]

@@ -148,11 +148,8 @@ func (e *Evaluator) state(m *Minion, key, v string, fs []Span, base int) {
 			m.Ignored++
 		}
 	}
-	if m.watch[key] {
-		if m.Seen == nil {
-			m.Seen = map[string]Outcome{}
-		}
-		m.Seen[strings.Clone(key)] = o
+	if o == Succeeded && e.opts.KeepSucceeded && !e.opts.TotalsOnly {
+		m.succeeded = append(m.succeeded, keyPrint(key))
 	}
 	if o == Changed || (o != Succeeded && hasChanges(f[1].Raw)) {
 		m.WithChanges++

@@ -130,10 +130,10 @@ type Minion struct {
 	// shows both.
 	WithChanges int `json:"-"`
 	Warned      int `json:"-"`
-	// Seen holds the outcome of each watched state that ran (see
-	// Options.Watch), succeeded ones included.
-	Seen  map[string]Outcome `json:"-"`
-	watch map[string]bool
+	// succeeded holds the key fingerprints of the states that
+	// succeeded (Options.KeepSucceeded): not reported, yet a success
+	// resolves a remembered failure.
+	succeeded []uint64
 	// Repeats counts the states (and an error) left out of a mail
 	// because they were reported already (see Suppress).
 	Repeats int `json:"-"`

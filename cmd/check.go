@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/saltmail/saltmail/filter"
 	"github.com/saltmail/saltmail/report"
 	"github.com/spf13/cobra"
 )
@@ -15,14 +14,14 @@ type CheckOptions struct {
 	Files   []string
 	Output  string // text or json
 	Verbose bool
-	Input   inputOptions
+	Base64  bool
 	Config  configFlags
 }
 
 // NewCmdCheck builds `saltmail check`. runF replaces the run function in
 // tests of flag parsing.
 func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}
+	opts := &CheckOptions{IO: f}
 	c := &cobra.Command{
 		Use:   "check [FILE...]",
 		Short: "Print a monitoring-plugin verdict on Salt job returns",
@@ -45,24 +44,21 @@ pending states only), 2 CRITICAL (a failed state or a minion in error),
 		},
 	}
 	c.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text (one line) or json (the whole verdict)")
-	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
-	addInputFlags(c.Flags(), &opts.Input)
-	addConfigFlags(c.Flags(), &opts.Config)
+	addReadFlags(c, &opts.Verbose, &opts.Base64, "say on stderr which returns were ignored")
+	// The ignore rules count for the check's status; nothing else of the
+	// configuration does.
+	addConfigFlags(c.Flags(), &opts.Config, useInput|useRules)
 	return c
 }
 
 func runCheck(opts *CheckOptions) error {
-	// The config's ignore rules count for the check; nothing else of it.
-	cfg, err := loadConfig(&opts.Config, opts.IO)
-	if err == nil {
-		err = cfg.rules(&opts.Input)
-	}
+	r, err := resolve(opts.IO, &opts.Config, nil)
 	if err != nil {
 		return &exitError{code: 3, err: err}
 	}
 	// The one-line output needs only the totals: memory stays flat.
-	opts.Input.Filter.TotalsOnly = opts.Output == "text"
-	v, err := readInputs(opts.IO, opts.Files, opts.Input)
+	r.input.TotalsOnly = opts.Output == "text"
+	v, err := readInputs(opts.IO, opts.Files, r.input, opts.Base64)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Stdout)

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,8 +15,8 @@ import (
 // run drives the CLI in-process, as main does.
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = Run(args, strings.NewReader(stdin), &out, &errb)
+	f, out, errb := fixedFactory(t, stdin)
+	code = Main(f, args)
 	return code, out.String(), errb.String()
 }
 

@@ -18,10 +18,10 @@ func writeConfig(t *testing.T, mode os.FileMode, text string) string {
 
 func load(t *testing.T, env map[string]string, args ...string) (*Config, string, error) {
 	t.Helper()
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	f.Getenv = func(k string) string { return env[k] }
 	var cf *configFlags
-	c := NewCmdFlush(f, func(o *FlushOptions) error { cf = &o.Config; return nil })
+	c := newCmdRoot(f, func(o *SendOptions) error { cf = &o.Config; return nil })
 	c.SetArgs(args)
 	c.SetOut(&strings.Builder{})
 	c.SetErr(&strings.Builder{})
@@ -117,7 +117,7 @@ func TestConfigPasswordWarnings(t *testing.T) {
 
 // The password has no flag: it would show in ps.
 func TestNoPasswordFlag(t *testing.T) {
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	if code := Main(f, []string{"--smtp-password", "x", "--to", "a@b.c"}); code != 2 || !strings.Contains(errb.String(), "unknown flag: --smtp-password") {
 		t.Errorf("exit %d: %s", code, errb)
 	}
@@ -128,21 +128,21 @@ func TestConfigValidation(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--to", "a@example.com"}, "smtp.host: no SMTP server"},
+		{[]string{"--to", "a@example.com"}, "smtp.host (--smtp-host, SALTMAIL_SMTP_HOST): no SMTP server given (or set sendmail)"},
 		{[]string{"--smtp-host", "h"}, "to (--to, SALTMAIL_TO): at least one recipient is needed"},
-		{[]string{"--to", "a@example.com", "--smtp-host", "h", "--smtp-tls", "ssl"}, `smtp.tls: "ssl" is not one of`},
+		{[]string{"--to", "a@example.com", "--smtp-host", "h", "--smtp-tls", "ssl"}, `smtp.tls (--smtp-tls, SALTMAIL_SMTP_TLS): "ssl" is not one of starttls, tls, none`},
 		{[]string{"--to", "not an address", "--smtp-host", "h"}, `to (--to, SALTMAIL_TO): "not an address"`},
 		{[]string{"--to", "a@example.com", "--smtp-host", "h", "--retry-attempts", "0"}, "retry.attempts (--retry-attempts, SALTMAIL_RETRY_ATTEMPTS): must be at least 1"},
 	}
 	for _, c := range cases {
-		f, _, errb := fixedFactory(`{"m": "Minion did not return"}`)
+		f, _, errb := fixedFactory(t, `{"m": "Minion did not return"}`)
 		code := Main(f, c.args)
 		if code != 2 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errb, c.want)
 		}
 	}
 	// tls none with a password to a remote host is refused.
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	f.Getenv = func(k string) string { return map[string]string{"SALTMAIL_SMTP_PASSWORD": "pw"}[k] }
 	if code := Main(f, []string{"--to", "a@example.com", "--smtp-host", "smtp.example.com", "--smtp-tls", "none", "--smtp-user", "u"}); code != 2 || !strings.Contains(errb.String(), "in clear") {
 		t.Errorf("exit %d: %s", code, errb)

@@ -3,7 +3,7 @@ package cmd
 import (
 	"fmt"
 
-	"github.com/saltmail/saltmail/report/deliver"
+	"github.com/saltmail/saltmail/deliver"
 	"github.com/spf13/cobra"
 )
 
@@ -36,21 +36,17 @@ Exit status: 0 the spool is empty now; 1 some mail is still spooled;
 		},
 	}
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "name each message sent")
-	addConfigFlags(c.Flags(), &opts.Config)
+	addConfigFlags(c.Flags(), &opts.Config, useTransport|useSpool)
 	return c
 }
 
 func runFlush(opts *FlushOptions) error {
 	f := opts.IO
-	cfg, err := loadConfig(&opts.Config, f)
+	r, err := resolve(f, &opts.Config, nil)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	d, err := cfg.delivery(f.hostname(), nil)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	sp := cfg.spool(f.getenv)
+	d, sp := r.send, r.spool
 	send := func(s deliver.Spooled) error {
 		_, err := deliver.Send(d.dial, s.Env.From, s.Env.To, s.Msg, d.retry)
 		return err

@@ -36,8 +36,10 @@ func names(key string) string {
 	return fmt.Sprintf("%s (--%s, %s)", s.key, s.flag(), s.env())
 }
 
-func (c *Config) mailPlan(hostname string) (*mailPlan, error) {
-	p := &mailPlan{perMinion: c.PerMinion, attachJSON: c.AttachJSON, partLimit: c.MaxPartBytes}
+// mailPlan checks the addresses and, with look, how the report mail
+// looks and when it goes.
+func (c *Config) mailPlan(hostname string, look bool) (*mailPlan, error) {
+	p := &mailPlan{perMinion: c.PerMinion, attachJSON: c.AttachJSON, partLimit: c.MaxPartBytes, on: filter.AllOutcomes}
 	from := c.From
 	if from == "" {
 		from = "saltmail@" + hostname
@@ -57,6 +59,9 @@ func (c *Config) mailPlan(hostname string) (*mailPlan, error) {
 	}
 	if p.bcc, err = parseAddrs("bcc", c.Bcc); err != nil {
 		return nil, err
+	}
+	if !look {
+		return p, nil
 	}
 	if p.subject, err = report.ParseSubject(c.Subject); err != nil {
 		return nil, fmt.Errorf("%s: %w", names("subject"), err)

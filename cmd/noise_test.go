@@ -12,7 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/saltmail/saltmail/report/deliver/smtptest"
+	"github.com/saltmail/saltmail/deliver"
+	"github.com/saltmail/saltmail/deliver/smtptest"
+	"github.com/saltmail/saltmail/filter"
 )
 
 // TestMain lets a test run this binary as saltmail itself, for tests
@@ -23,7 +25,8 @@ func TestMain(m *testing.M) {
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {
 			panic(err)
 		}
-		os.Exit(Run(argv, os.Stdin, os.Stdout, os.Stderr))
+		f := &Factory{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Paths: testPaths(os.Getenv("SALTMAIL_TEST_ROOT"))}
+		os.Exit(Main(f, argv))
 	}
 	os.Exit(m.Run())
 }
@@ -62,7 +65,7 @@ func TestRepeatScenario(t *testing.T) {
 	want := []string{"[salt] local: 5 failed", "", "", "[salt] local: resolved: 5 states"}
 	for i, in := range inputs {
 		before := len(s.Messages())
-		f, out, errb := fixedFactory(in)
+		f, out, errb := fixedFactory(t, in)
 		args := append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, spool)...)
 		args = append(args, "--state-dir", state)
 		if code := Main(f, args); code != 0 || out.Len() != 0 || errb.Len() != 0 {
@@ -96,7 +99,7 @@ func TestMemoryConcurrentProcesses(t *testing.T) {
 			doc := fmt.Sprintf(`{"fun": "state.apply", "id": "web1", "jid": "2026112510000000%04d", "return": {"cmd_|-step%d_|-step%d_|-run": {"result": false, "changes": {}, "comment": "failure %d", "__id__": "step%d", "__run_num__": 0}}}`, i, i, i, i, i)
 			argv, _ := json.Marshal([]string{"--to", "ops@example.com", "--sendmail", "/bin/true", "--spool-dir", filepath.Join(state, "spool"), "--state-dir", state, "--config", "/dev/null"})
 			cmd := exec.Command(os.Args[0])
-			cmd.Env = append(os.Environ(), "SALTMAIL_AS_MAIN="+string(argv))
+			cmd.Env = append(os.Environ(), "SALTMAIL_AS_MAIN="+string(argv), "SALTMAIL_TEST_ROOT="+state)
 			cmd.Stdin = strings.NewReader(doc)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs <- fmt.Sprintf("process %d: %v: %s", i, err, out)
@@ -126,10 +129,19 @@ func TestMemoryConcurrentProcesses(t *testing.T) {
 func TestCorruptMemory(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
 	state := t.TempDir()
-	store := memoryStore{dir: state}
-	os.WriteFile(store.base("local")+".json", []byte("{not json"), 0o600)
+	store := &deliver.Memory[filter.Memory]{Dir: state}
+	if err := store.Update([]string{"local"}, func(func(string) filter.Memory) map[string]filter.Memory {
+		return map[string]filter.Memory{"local": {}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(state, "local-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("memory files %v", files)
+	}
+	os.WriteFile(files[0], []byte("{not json"), 0o600)
 	failing, _ := os.ReadFile(corpus("local/state.apply.failures.json.out"))
-	f, _, errb := fixedFactory(string(failing))
+	f, _, errb := fixedFactory(t, string(failing))
 	args := append(append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...), "--state-dir", state)
 	if code := Main(f, args); code != 0 || len(s.Messages()) != 1 || !strings.Contains(errb.String(), "unreadable, taken as empty") {
 		t.Fatalf("exit %d, %d mails, stderr %q", code, len(s.Messages()), errb)
@@ -149,7 +161,7 @@ func TestOnAndIgnoreFlags(t *testing.T) {
 	}
 	for _, c := range cases {
 		s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
-		f, _, errb := fixedFactory("")
+		f, _, errb := fixedFactory(t, "")
 		args := append(append([]string{"--to", "ops@example.com", corpus(c.capture)}, smtpArgs(t, s, t.TempDir())...), c.args...)
 		if code := Main(f, args); code != 0 || len(s.Messages()) != c.mails {
 			t.Errorf("%v on %s: exit %d, %d mails, want %d (%s)", c.args, c.capture, code, len(s.Messages()), c.mails, errb)
@@ -176,7 +188,7 @@ func TestRepeatMailSaysWhatIsLeftOut(t *testing.T) {
 			`"cmd_|-b_|-b_|-run": {"result": false, "changes": {}, "comment": "` + comment + `", "__id__": "b", "__run_num__": 1}}}`
 	}
 	for i, in := range []string{doc("first"), doc("second, different")} {
-		f, _, errb := fixedFactory(in)
+		f, _, errb := fixedFactory(t, in)
 		if code := Main(f, append(append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, spool)...), "--state-dir", state)); code != 0 {
 			t.Fatalf("run %d: exit %d: %s", i, code, errb)
 		}
@@ -201,7 +213,7 @@ func TestRenderReadsMemoryOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, _, errb := fixedFactory(string(failing))
+	f, _, errb := fixedFactory(t, string(failing))
 	args := append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...)
 	if code := Main(f, append(args, "--state-dir", state)); code != 0 || len(s.Messages()) != 1 {
 		t.Fatalf("send: exit %d, %d mails: %s", code, len(s.Messages()), errb)
@@ -209,7 +221,7 @@ func TestRenderReadsMemoryOnly(t *testing.T) {
 	before := dirContents(t, state)
 	render := func(in string, args ...string) string {
 		t.Helper()
-		f, out, errb := fixedFactory(in)
+		f, out, errb := fixedFactory(t, in)
 		if code := Main(f, append([]string{"render", "--to", "ops@example.com"}, args...)); code != 0 {
 			t.Fatalf("render %v: exit %d: %s", args, code, errb)
 		}

@@ -3,7 +3,6 @@ package cmd
 import (
 	"fmt"
 
-	"github.com/saltmail/saltmail/filter"
 	"github.com/spf13/cobra"
 )
 
@@ -12,13 +11,13 @@ type RenderOptions struct {
 	IO      *Factory
 	Files   []string
 	Verbose bool
-	Input   inputOptions
+	Base64  bool
 	Config  configFlags
 }
 
 // NewCmdRender builds `saltmail render`.
 func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
-	opts := &RenderOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}
+	opts := &RenderOptions{IO: f}
 	c := &cobra.Command{
 		Use:   "render [FILE...]",
 		Short: "Print the mail saltmail would send, and send nothing",
@@ -42,31 +41,20 @@ Exit status: 0 done (printed or nothing to say), 2 usage error,
 			return runRender(opts)
 		},
 	}
-	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr which returns were ignored")
-	addConfigFlags(c.Flags(), &opts.Config)
-	addInputFlags(c.Flags(), &opts.Input)
+	addReadFlags(c, &opts.Verbose, &opts.Base64, "say on stderr which returns were ignored")
+	addConfigFlags(c.Flags(), &opts.Config, usesSend&^useTransport)
 	return c
 }
 
 func runRender(opts *RenderOptions) error {
-	cfg, err := loadConfig(&opts.Config, opts.IO)
+	r, err := resolve(opts.IO, &opts.Config, nil)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	host := opts.IO.hostname()
-	plan, err := cfg.mailPlan(host)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if err := cfg.rules(&opts.Input); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	store := cfg.memoryToRead(opts.IO)
-	store.watch(&opts.Input)
-	v, readErr := readInputs(opts.IO, opts.Files, opts.Input)
+	v, readErr := readInputs(opts.IO, opts.Files, r.input, opts.Base64)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	now := opts.IO.now()
-	msgs, err := plan.news(v, store, cfg.policy(), now, host, true)
+	msgs, err := r.news(v, now, true, opts.IO.warn)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

@@ -1,26 +1,13 @@
 package cmd
 
 import (
-	"bytes"
 	"net/mail"
 	"strings"
 	"testing"
-	"time"
 )
 
-func fixedFactory(stdin string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
-	var out, errb bytes.Buffer
-	return &Factory{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Now:             func() time.Time { return time.Date(2026, 11, 25, 10, 15, 2, 0, time.UTC) },
-		Hostname:        func() (string, error) { return "master1", nil },
-		Getenv:          func(string) string { return "" },
-		NoDefaultConfig: true,
-	}, &out, &errb
-}
-
 func TestRender(t *testing.T) {
-	f, out, errb := fixedFactory("")
+	f, out, errb := fixedFactory(t, "")
 	code := Main(f, []string{"render", "--from", "salt@example.com", "--to", "ops@example.com,dba@example.com", "--cc", "lead@example.com", "--bcc", "audit@example.com", corpus("master/salt.state.apply.mixed.json.out")})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb)
@@ -71,7 +58,7 @@ func TestRenderSilentAndErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f, out, errb := fixedFactory(c.stdin)
+			f, out, errb := fixedFactory(t, c.stdin)
 			code := Main(f, c.args)
 			if code != c.code || (out.Len() > 0) != c.output || !strings.Contains(errb.String(), c.stderr) {
 				t.Errorf("exit %d, %d bytes out, stderr %q", code, out.Len(), errb)
@@ -84,7 +71,7 @@ func TestRenderSilentAndErrors(t *testing.T) {
 }
 
 func TestRenderPerMinion(t *testing.T) {
-	f, out, _ := fixedFactory("")
+	f, out, _ := fixedFactory(t, "")
 	code := Main(f, []string{"render", "--per-minion", "--to", "ops@example.com", corpus("master/salt.state.highstate.json.out")})
 	if code != 0 {
 		t.Fatalf("exit %d", code)

@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/saltmail/saltmail/filter"
 	"github.com/spf13/cobra"
 )
 
 // Factory carries what commands take from the outside world, so tests
-// can hand them buffers instead.
+// can hand them buffers, a fixed clock and directories of their own.
 type Factory struct {
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -25,8 +25,35 @@ type Factory struct {
 	Now      func() time.Time
 	Hostname func() (string, error)
 	Getenv   func(string) string
-	// NoDefaultConfig skips /etc/salt/saltmail.yaml (hermetic tests).
-	NoDefaultConfig bool
+	// Paths are the default files and directories. Required: Main
+	// refuses to run without them, so no test can reach the host's
+	// /etc or /var by forgetting them.
+	Paths Paths
+}
+
+// Paths are where saltmail looks when no setting names a place.
+type Paths struct {
+	// ConfigFile is read when it exists and --config names no other.
+	ConfigFile string
+	// SpoolDir is the spool when spool_dir is not set and it is
+	// writable (or can be made); else UserSpoolDir.
+	SpoolDir     string
+	UserSpoolDir string
+}
+
+// DefaultPaths are the host's: /etc/salt/saltmail.yaml and
+// /var/spool/saltmail, or for a user who cannot write there
+// $XDG_STATE_HOME/saltmail/spool (~/.local/state/saltmail/spool).
+func DefaultPaths(getenv func(string) string) Paths {
+	state := getenv("XDG_STATE_HOME")
+	if state == "" {
+		home := getenv("HOME")
+		if home == "" {
+			home = os.TempDir()
+		}
+		state = filepath.Join(home, ".local", "state")
+	}
+	return Paths{ConfigFile: DefaultConfigFile, SpoolDir: DefaultSpoolDir, UserSpoolDir: filepath.Join(state, "saltmail", "spool")}
 }
 
 func (f *Factory) getenv(k string) string {
@@ -73,15 +100,19 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
-// Run runs saltmail with args (without the program name) and returns
-// its exit status.
+// Run runs saltmail as a program: with args (without the program
+// name), the host's default paths, and the process's streams.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return Main(&Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr}, args)
+	return Main(&Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr, Paths: DefaultPaths(os.Getenv)}, args)
 }
 
 // Main runs saltmail with what f provides and returns the exit status.
 func Main(f *Factory, args []string) int {
 	stderr := f.Stderr
+	if f.Paths.ConfigFile == "" || f.Paths.SpoolDir == "" || f.Paths.UserSpoolDir == "" {
+		fmt.Fprintln(stderr, "saltmail: internal error: no default paths (Factory.Paths)")
+		return 2
+	}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(f.Stdin)
@@ -113,8 +144,12 @@ func usageExit(root *cobra.Command, args []string) int {
 }
 
 // NewCmdRoot builds the saltmail command tree.
-func NewCmdRoot(f *Factory) *cobra.Command {
-	opts := &SendOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}
+func NewCmdRoot(f *Factory) *cobra.Command { return newCmdRoot(f, nil) }
+
+// newCmdRoot builds the tree with sendF, when set, in place of the root
+// command's run function (tests of flag parsing).
+func newCmdRoot(f *Factory, sendF func(*SendOptions) error) *cobra.Command {
+	opts := &SendOptions{IO: f}
 	root := &cobra.Command{
 		Use:           "saltmail [FILE...]",
 		Short:         "Mail Salt admins when a state run failed or changed something",
@@ -124,10 +159,14 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		SilenceUsage:  true,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Files = args
+			if sendF != nil {
+				return sendF(opts)
+			}
 			return runSend(opts)
 		},
 	}
-	newSendFlags(root, opts)
+	addReadFlags(root, &opts.Verbose, &opts.Base64, "say on stderr what was ignored and delivered")
+	addConfigFlags(root.Flags(), &opts.Config, usesSend)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(NewCmdCheck(f, nil))
 	root.AddCommand(NewCmdRender(f, nil))

@@ -26,7 +26,7 @@ type RunOptions struct {
 
 // NewCmdRun builds `saltmail run`, the cron wrapper.
 func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
-	opts := &RunOptions{SendOptions: SendOptions{IO: f, Input: inputOptions{Filter: filter.DefaultOptions()}}}
+	opts := &RunOptions{SendOptions: SendOptions{IO: f}}
 	c := &cobra.Command{
 		Use:   "run [flags] -- COMMAND [ARGS...]",
 		Short: "Run a Salt command (from cron) and mail what it did",
@@ -51,7 +51,8 @@ could not start); 1 when delivery failed and the mail was spooled;
 		},
 	}
 	c.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Hour, "kill the command when it runs longer")
-	newSendFlags(c, &opts.SendOptions)
+	addReadFlags(c, &opts.Verbose, &opts.Base64, "say on stderr what was ignored and delivered")
+	addConfigFlags(c.Flags(), &opts.Config, usesSend)
 	return c
 }
 
@@ -82,9 +83,9 @@ const tailBytes = 8 << 10
 
 func runRun(opts *RunOptions) error {
 	f := opts.IO
-	s, err := prepare(f, &opts.Config, &opts.Input, nil)
+	s, err := resolve(f, &opts.Config, nil)
 	if err != nil {
-		return err
+		return &exitError{code: 2, err: err}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
@@ -105,9 +106,9 @@ func runRun(opts *RunOptions) error {
 	} else {
 		stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		defer stop()
-		e := filter.NewEvaluator(opts.Input.Filter)
+		e := filter.NewEvaluator(s.input)
 		var src io.Reader = stdout
-		if opts.Input.Base64 {
+		if opts.Base64 {
 			src = base64.NewDecoder(base64.StdEncoding, stdout)
 		}
 		readErr = e.Read(src, opts.Command[0])
@@ -140,20 +141,20 @@ func runRun(opts *RunOptions) error {
 	var msgs []outgoing
 	if code != 0 && v.Documents == 0 {
 		cf := report.CommandFailure{Command: opts.Command, Status: status, Host: s.host, Stderr: stderr.String(), Stdout: strings.Join(v.Warnings, "\n")}
-		m, err := report.BuildCommandFailure(cf, s.plan.options(now, s.host))
+		m, err := report.BuildCommandFailure(cf, s.mail.options(now, s.host))
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		o, err := s.plan.outgoing(m)
+		o, err := s.mail.outgoing(m)
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
 		msgs = []outgoing{o}
 		readErr = nil // the mail says it all
-	} else if msgs, err = s.plan.news(v, s.store, s.cfg.policy(), now, s.host, false); err != nil {
+	} else if msgs, err = s.news(v, now, false, f.warn); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	spooled := deliverAll(f, s.cfg, s.d, msgs, opts.Verbose)
+	spooled := s.deliverAll(f, msgs, opts.Verbose)
 	switch {
 	case code != 0:
 		return &exitError{code: code}

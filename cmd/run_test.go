@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/saltmail/saltmail/report/deliver/smtptest"
+	"github.com/saltmail/saltmail/deliver/smtptest"
 )
 
 func TestRun(t *testing.T) {
@@ -30,7 +30,7 @@ func TestRun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
-			f, out, errb := fixedFactory("")
+			f, out, errb := fixedFactory(t, "")
 			args := append(append(append([]string{"run", "--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...), c.extra...), "--")
 			code := Main(f, append(args, c.command...))
 			if code != c.code {
@@ -59,7 +59,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunNeedsACommand(t *testing.T) {
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	if code := Main(f, []string{"run", "--to", "a@example.com"}); code != 2 || !strings.Contains(errb.String(), "requires at least 1 arg") {
 		t.Errorf("exit %d: %s", code, errb)
 	}
@@ -68,7 +68,7 @@ func TestRunNeedsACommand(t *testing.T) {
 // Output that arrived before a time-out is mailed, saying it may be cut.
 func TestRunTimeoutAfterOutput(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	args := append(append([]string{"run", "--to", "ops@example.com", "--timeout", "300ms"}, smtpArgs(t, s, t.TempDir())...),
 		"--", "sh", "-c", "cat "+corpus("local/state.apply.failures.json.out")+"; echo 'jid: 1'; sleep 30")
 	if code := Main(f, args); code != 124 || errb.Len() != 0 {

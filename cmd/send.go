@@ -3,7 +3,7 @@ package cmd
 import (
 	"fmt"
 
-	"github.com/saltmail/saltmail/report/deliver"
+	"github.com/saltmail/saltmail/deliver"
 	"github.com/spf13/cobra"
 )
 
@@ -12,9 +12,14 @@ type SendOptions struct {
 	IO      *Factory
 	Files   []string
 	Verbose bool
-	Input   inputOptions
-	Config  configFlags
+	// Base64: the input is base64 of the JSON, as the reactor example
+	// sends it (cmd.run rewrites backslash-n pairs in its stdin).
+	Base64 bool
+	Config configFlags
 }
+
+// usesSend: the real job uses every group of settings.
+const usesSend = useInput | useRules | useAddresses | useMail | useTransport | useSpool | useMemory
 
 // sendLong is the root command's help.
 const sendLong = `saltmail reads Salt job returns as JSON (FILEs, or stdin when there is
@@ -34,18 +39,17 @@ mail is spooled; 2 usage or configuration error; 3 input unreadable
 
 func runSend(opts *SendOptions) error {
 	f := opts.IO
-	s, err := prepare(f, &opts.Config, &opts.Input, nil)
-	if err != nil {
-		return err
-	}
-	v, readErr := readInputs(f, opts.Files, opts.Input)
-	printDiagnostics(f.Stderr, v, opts.Verbose)
-	now := f.now()
-	msgs, err := s.plan.news(v, s.store, s.cfg.policy(), now, s.host, false)
+	r, err := resolve(f, &opts.Config, nil)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	spooled := deliverAll(f, s.cfg, s.d, msgs, opts.Verbose)
+	v, readErr := readInputs(f, opts.Files, r.input, opts.Base64)
+	printDiagnostics(f.Stderr, v, opts.Verbose)
+	msgs, err := r.news(v, f.now(), false, f.warn)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	spooled := r.deliverAll(f, msgs, opts.Verbose)
 	if readErr != nil {
 		return &exitError{code: 3, err: readErr}
 	}
@@ -57,29 +61,28 @@ func runSend(opts *SendOptions) error {
 
 // deliverAll delivers each message, spooling those that fail, and
 // returns how many were spooled.
-func deliverAll(f *Factory, cfg *Config, d *delivery, msgs []outgoing, verbose bool) int {
+func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) int {
 	spooled := 0
 	for _, m := range msgs {
-		tries, err := deliver.Send(d.dial, m.from, m.rcpt, m.data, d.retry)
+		tries, err := deliver.Send(r.send.dial, m.from, m.rcpt, m.data, r.send.retry)
 		if err == nil {
 			if verbose {
-				fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, d.what)
+				fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, r.send.what)
 			}
 			continue
 		}
 		spooled++
 		// Only those the message did not reach wait in the spool.
 		m.rcpt = deliver.Undelivered(err, m.rcpt)
-		keep(f, cfg, m, fmt.Sprintf("%s after %d tries: %v", d.what, tries, err))
+		r.keep(f, m, fmt.Sprintf("%s after %d tries: %v", r.send.what, tries, err))
 	}
 	return spooled
 }
 
 // keep spools a message that could not be delivered. Should even that
 // fail, the message goes to stderr: cron mails stderr to someone.
-func keep(f *Factory, cfg *Config, m outgoing, reason string) {
-	sp := cfg.spool(f.getenv)
-	path, err := sp.Put(deliver.Envelope{From: m.from, To: m.rcpt, Reason: reason, Spooled: f.now()}, m.data)
+func (r *resolved) keep(f *Factory, m outgoing, reason string) {
+	path, err := r.spool.Put(deliver.Envelope{From: m.from, To: m.rcpt, Reason: reason, Spooled: f.now()}, m.data)
 	if err != nil {
 		fmt.Fprintf(f.Stderr, "saltmail: delivery failed: %s; spooling failed too: %v; the message follows\n", reason, err)
 		f.Stderr.Write(m.data)
@@ -88,8 +91,9 @@ func keep(f *Factory, cfg *Config, m outgoing, reason string) {
 	fmt.Fprintf(f.Stderr, "saltmail: delivery failed: %s; spooled to %s (saltmail flush sends it)\n", reason, path)
 }
 
-func newSendFlags(c *cobra.Command, opts *SendOptions) {
-	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr what was ignored and delivered")
-	addConfigFlags(c.Flags(), &opts.Config)
-	addInputFlags(c.Flags(), &opts.Input)
+// addReadFlags are the flags of every command that reads Salt output
+// beside its settings.
+func addReadFlags(c *cobra.Command, verbose, b64 *bool, what string) {
+	c.Flags().BoolVarP(verbose, "verbose", "v", false, what)
+	c.Flags().BoolVar(b64, "base64", false, "the input is base64-encoded JSON (what the reactor example sends)")
 }

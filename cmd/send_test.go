@@ -10,24 +10,34 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/saltmail/saltmail/report/deliver"
-	"github.com/saltmail/saltmail/report/deliver/smtptest"
+	"github.com/saltmail/saltmail/deliver"
+	"github.com/saltmail/saltmail/deliver/smtptest"
 )
 
-// smtpArgs points saltmail at a test server, trusting its CA.
-func smtpArgs(t *testing.T, s *smtptest.Server, spool string) []string {
+// transportArgs point saltmail at a test server, trusting its CA.
+func transportArgs(t *testing.T, s *smtptest.Server) []string {
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, s.CAPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return []string{"--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-ca-file", ca,
-		"--retry-backoff", "10ms", "--spool-dir", spool, "--state-dir", t.TempDir(), "--from", "salt@example.com"}
+	return []string{"--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-ca-file", ca, "--retry-backoff", "10ms"}
+}
+
+// smtpArgs are what sending needs: the server, a spool, a state dir of
+// its own and a sender.
+func smtpArgs(t *testing.T, s *smtptest.Server, spool string) []string {
+	return append(transportArgs(t, s), "--spool-dir", spool, "--state-dir", t.TempDir(), "--from", "salt@example.com")
+}
+
+// flushArgs are what flush needs: the server and the spool.
+func flushArgs(t *testing.T, s *smtptest.Server, spool string) []string {
+	return append(transportArgs(t, s), "--spool-dir", spool)
 }
 
 func TestSendDelivers(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
 	spool := t.TempDir()
-	f, out, errb := fixedFactory("")
+	f, out, errb := fixedFactory(t, "")
 	args := append([]string{"--to", "ops@example.com", "--bcc", "audit@example.com", corpus("master/salt.state.apply.mixed.json.out")}, smtpArgs(t, s, spool)...)
 	if code := Main(f, args); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb)
@@ -46,7 +56,7 @@ func TestSendDelivers(t *testing.T) {
 
 func TestSendSilentWhenClean(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
-	f, out, errb := fixedFactory("")
+	f, out, errb := fixedFactory(t, "")
 	args := append([]string{"--to", "ops@example.com", corpus("master/salt.state.apply.nochange.json.out")}, smtpArgs(t, s, t.TempDir())...)
 	if code := Main(f, args); code != 0 || out.Len()+errb.Len() != 0 || len(s.Messages()) != 0 {
 		t.Fatalf("exit %d, out %q, err %q, %d mails", code, out, errb, len(s.Messages()))
@@ -58,7 +68,7 @@ func TestSendSilentWhenClean(t *testing.T) {
 func TestSendSpoolsThenFlushDelivers(t *testing.T) {
 	down := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, FailData: []error{smtptest.Perm}})
 	spool := t.TempDir()
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	code := Main(f, append([]string{"--to", "ops@example.com", "--bcc", "audit@example.com", corpus("local/state.apply.failures.json.out")}, smtpArgs(t, down, spool)...))
 	if code != 1 {
 		t.Fatalf("exit %d: %s", code, errb)
@@ -70,8 +80,8 @@ func TestSendSpoolsThenFlushDelivers(t *testing.T) {
 	spooled, _ := os.ReadFile(files[0])
 
 	up := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
-	f, _, errb = fixedFactory("")
-	if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 0 {
+	f, _, errb = fixedFactory(t, "")
+	if code := Main(f, append([]string{"flush"}, flushArgs(t, up, spool)...)); code != 0 {
 		t.Fatalf("flush exit %d: %s", code, errb)
 	}
 	got := up.Messages()
@@ -93,7 +103,7 @@ func TestSendRefusedRecipient(t *testing.T) {
 		busy: {smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy},
 	}})
 	spool := t.TempDir()
-	f, _, errb := fixedFactory("")
+	f, _, errb := fixedFactory(t, "")
 	code := Main(f, append([]string{"--to", ops, "--to", gone, "--bcc", busy, corpus("local/state.apply.failures.json.out")}, smtpArgs(t, s, spool)...))
 	if code != 1 {
 		t.Fatalf("exit %d: %s", code, errb)
@@ -110,16 +120,16 @@ func TestSendRefusedRecipient(t *testing.T) {
 	up := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, RefuseRcpt: map[string][]error{
 		busy: {smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy, smtptest.MailboxBusy},
 	}})
-	f, _, errb = fixedFactory("")
-	if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 1 {
+	f, _, errb = fixedFactory(t, "")
+	if code := Main(f, append([]string{"flush"}, flushArgs(t, up, spool)...)); code != 1 {
 		t.Fatalf("flush exit %d: %s", code, errb)
 	}
 	env = spooledEnvelopes(t, spool)
 	if got := up.Messages(); len(got) != 1 || strings.Join(got[0].To, ",") != gone || len(env) != 1 || strings.Join(env[0].To, ",") != busy {
 		t.Fatalf("flushed %+v, spool left %+v", got, env)
 	}
-	f, _, errb = fixedFactory("")
-	if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 0 {
+	f, _, errb = fixedFactory(t, "")
+	if code := Main(f, append([]string{"flush"}, flushArgs(t, up, spool)...)); code != 0 {
 		t.Fatalf("second flush exit %d: %s", code, errb)
 	}
 	if got := up.Messages(); len(got) != 2 || strings.Join(got[1].To, ",") != busy {
@@ -149,7 +159,7 @@ func TestSendServerDown(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
 	s.Close()
 	spool := t.TempDir()
-	f, _, errb := fixedFactory(`{"web1": "Minion did not return. [No response]"}`)
+	f, _, errb := fixedFactory(t, `{"web1": "Minion did not return. [No response]"}`)
 	code := Main(f, append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, spool)...))
 	files, _ := filepath.Glob(filepath.Join(spool, "*.eml"))
 	if code != 1 || len(files) != 1 || !strings.Contains(errb.String(), "after 4 tries") {
@@ -160,7 +170,7 @@ func TestSendServerDown(t *testing.T) {
 // An unreadable input is news: the mail about it goes out, then exit 3.
 func TestSendUnreadableInput(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
-	f, _, errb := fixedFactory(`{"web1": {"test_|-a_|-a_|-f": {"result": false, "changes": {}, "__run_num__": 0}}}` + "\n{\"web2\": {")
+	f, _, errb := fixedFactory(t, `{"web1": {"test_|-a_|-a_|-f": {"result": false, "changes": {}, "__run_num__": 0}}}`+"\n{\"web2\": {")
 	code := Main(f, append([]string{"--to", "ops@example.com"}, smtpArgs(t, s, t.TempDir())...))
 	if code != 3 || len(s.Messages()) != 1 || !strings.Contains(errb.String(), "stdin: line 2") {
 		t.Fatalf("exit %d, %d mails, stderr %q", code, len(s.Messages()), errb)
@@ -172,9 +182,9 @@ func TestSendUnreadableInput(t *testing.T) {
 
 func TestTestMail(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, Users: map[string]string{"salt": "pw"}})
-	f, out, errb := fixedFactory("")
+	f, out, errb := fixedFactory(t, "")
 	f.Getenv = func(k string) string { return map[string]string{"SALTMAIL_SMTP_PASSWORD": "pw"}[k] }
-	code := Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt"}, smtpArgs(t, s, t.TempDir())...))
+	code := Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt", "--from", "salt@example.com"}, transportArgs(t, s)...))
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errb)
 	}
@@ -184,9 +194,9 @@ func TestTestMail(t *testing.T) {
 		}
 	}
 	// A wrong password: the step that failed is named, exit 1.
-	f, out, _ = fixedFactory("")
+	f, out, _ = fixedFactory(t, "")
 	f.Getenv = func(k string) string { return map[string]string{"SALTMAIL_SMTP_PASSWORD": "wrong"}[k] }
-	code = Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt"}, smtpArgs(t, s, t.TempDir())...))
+	code = Main(f, append([]string{"test-mail", "--to", "ops@example.com", "--smtp-user", "salt", "--from", "salt@example.com"}, transportArgs(t, s)...))
 	if code != 1 || !strings.Contains(out.String(), "FAILED   auth: 454") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -203,7 +213,7 @@ func TestConcurrentSendersAndFlushes(t *testing.T) {
 		wg.Add(1)
 		go func(in string) {
 			defer wg.Done()
-			f, _, errb := fixedFactory("")
+			f, _, errb := fixedFactory(t, "")
 			if code := Main(f, append([]string{"--to", "ops@example.com", in}, smtpArgs(t, down, spool)...)); code != 1 {
 				t.Errorf("%s: exit %d: %s", in, code, errb)
 			}
@@ -218,8 +228,8 @@ func TestConcurrentSendersAndFlushes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f, _, errb := fixedFactory("")
-			if code := Main(f, append([]string{"flush"}, smtpArgs(t, up, spool)...)); code != 0 {
+			f, _, errb := fixedFactory(t, "")
+			if code := Main(f, append([]string{"flush"}, flushArgs(t, up, spool)...)); code != 0 {
 				t.Errorf("flush: exit %d: %s", code, errb)
 			}
 		}()

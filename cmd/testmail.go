@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/saltmail/saltmail/deliver"
 	"github.com/saltmail/saltmail/report"
-	"github.com/saltmail/saltmail/report/deliver"
 	"github.com/spf13/cobra"
 )
 
@@ -35,28 +35,28 @@ Exit status: 0 delivered; 1 delivery failed (nothing is spooled);
 			return runTestMail(opts)
 		},
 	}
-	addConfigFlags(c.Flags(), &opts.Config)
+	addConfigFlags(c.Flags(), &opts.Config, useAddresses|useTransport)
 	return c
 }
 
 func runTestMail(opts *TestMailOptions) error {
 	f := opts.IO
 	trace := func(step, detail string) { fmt.Fprintf(f.Stdout, "%-9s %s\n", step+":", detail) }
-	s, err := prepare(f, &opts.Config, nil, trace)
+	s, err := resolve(f, &opts.Config, trace)
 	if err != nil {
-		return err
+		return &exitError{code: 2, err: err}
 	}
 	now := f.now()
-	m, err := report.BuildTest(s.host, s.d.what, s.plan.options(now, s.host))
+	m, err := report.BuildTest(s.host, s.send.what, s.mail.options(now, s.host))
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	o, err := s.plan.outgoing(m)
+	o, err := s.mail.outgoing(m)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	fmt.Fprintf(f.Stdout, "sending a test message through %s to %s\n", s.d.what, strings.Join(o.rcpt, ", "))
-	if _, err := deliver.Send(s.d.dial, o.from, o.rcpt, o.data, deliver.Retry{Attempts: 1}); err != nil {
+	fmt.Fprintf(f.Stdout, "sending a test message through %s to %s\n", s.send.what, strings.Join(o.rcpt, ", "))
+	if _, err := deliver.Send(s.send.dial, o.from, o.rcpt, o.data, deliver.Retry{Attempts: 1}); err != nil {
 		fmt.Fprintf(f.Stdout, "FAILED   %v\n", err)
 		return &exitError{code: 1}
 	}

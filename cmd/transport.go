@@ -2,12 +2,15 @@ package cmd
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
-	"github.com/saltmail/saltmail/report/deliver"
+	"github.com/saltmail/saltmail/deliver"
 )
 
 // delivery is the transport part of a Config, checked before any input
@@ -18,16 +21,43 @@ type delivery struct {
 	what  string // for messages: "SMTP host:port (starttls)", "sendmail /usr/sbin/sendmail"
 }
 
+// transportKeys name deliver's fields as the configuration does.
+var transportKeys = map[string]string{
+	"Host": "smtp.host", "Port": "smtp.port", "TLS": "smtp.tls", "Username": "smtp.user",
+	"Attempts": "retry.attempts", "Backoff": "retry.backoff", "Path": "sendmail",
+}
+
+// configError gives a *deliver.ConfigError the setting's names; timeout
+// is the key its Timeout field comes from.
+func configError(err error, timeout string) error {
+	var ce *deliver.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	key, ok := transportKeys[ce.Field]
+	if ce.Field == "Timeout" {
+		key, ok = timeout, true
+	}
+	if !ok {
+		return err
+	}
+	msg := ce.Msg
+	if key == "smtp.host" {
+		msg += " (or set sendmail)"
+	}
+	return fmt.Errorf("%s: %s", names(key), msg)
+}
+
 func (c *Config) delivery(hostname string, trace func(step, detail string)) (*delivery, error) {
-	if c.Retry.Attempts < 1 {
-		return nil, fmt.Errorf("%s: must be at least 1", names("retry.attempts"))
-	}
-	if c.Retry.Backoff < 0 {
-		return nil, fmt.Errorf("%s: must not be negative", names("retry.backoff"))
-	}
 	retry := deliver.Retry{Attempts: c.Retry.Attempts, Backoff: c.Retry.Backoff}
+	if err := retry.Validate(); err != nil {
+		return nil, configError(err, "")
+	}
 	if c.Sendmail != "" {
 		s := &deliver.Sendmail{Path: c.Sendmail, Timeout: max(6*c.SMTP.Timeout, time.Minute)}
+		if err := s.Validate(); err != nil {
+			return nil, configError(err, "smtp.timeout")
+		}
 		return &delivery{dial: s.Dial, retry: retry, what: "sendmail " + c.Sendmail}, nil
 	}
 	s := &deliver.SMTP{
@@ -52,7 +82,7 @@ func (c *Config) delivery(hostname string, trace func(step, detail string)) (*de
 		}
 	}
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return nil, configError(err, "smtp.timeout")
 	}
 	return &delivery{dial: s.Dial, retry: retry, what: fmt.Sprintf("SMTP %s:%d (%s)", s.Host, s.Port, s.TLS)}, nil
 }
@@ -61,48 +91,31 @@ func (c *Config) delivery(hostname string, trace func(step, detail string)) (*de
 // other and it is writable.
 const DefaultSpoolDir = "/var/spool/saltmail"
 
-// spool picks the spool directory: spool_dir when set (created 0700 on
-// first use), else /var/spool/saltmail when writable, else the user's
-// state directory (a cron job of an ordinary user).
-func (c *Config) spool(getenv func(string) string) deliver.Spool {
-	return c.spoolAt(getenv, writableDir)
-}
-
-// spoolAt picks the spool directory, taking DefaultSpoolDir when usable
-// says so.
-func (c *Config) spoolAt(getenv func(string) string, usable func(dir string) bool) deliver.Spool {
-	if c.SpoolDir != "" {
+// spool picks the spool directory, creating nothing (the spool makes
+// its directory, 0700, when it first keeps a message): spool_dir when
+// set, else the default when this user may write it or make it, else
+// the user's own (a cron job of an ordinary user).
+func (c *Config) spool(p Paths) deliver.Spool {
+	switch {
+	case c.SpoolDir != "":
 		return deliver.Spool{Dir: c.SpoolDir}
+	case mayWrite(p.SpoolDir):
+		return deliver.Spool{Dir: p.SpoolDir}
 	}
-	if usable(DefaultSpoolDir) {
-		return deliver.Spool{Dir: DefaultSpoolDir}
-	}
-	state := getenv("XDG_STATE_HOME")
-	if state == "" {
-		home := getenv("HOME")
-		if home == "" {
-			home = os.TempDir()
+	return deliver.Spool{Dir: p.UserSpoolDir}
+}
+
+// mayWrite says whether this user may write in dir, or create it: the
+// nearest existing directory on its path must be writable.
+func mayWrite(dir string) bool {
+	const wOK, xOK = 2, 1 // access(2) modes
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err == nil {
+			return st.IsDir() && syscall.Access(d, wOK|xOK) == nil
 		}
-		state = filepath.Join(home, ".local", "state")
+		if !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			return false
+		}
 	}
-	return deliver.Spool{Dir: filepath.Join(state, "saltmail", "spool")}
-}
-
-// isDir: a look that creates nothing, for commands that only read.
-func isDir(dir string) bool {
-	st, err := os.Stat(dir)
-	return err == nil && st.IsDir()
-}
-
-func writableDir(dir string) bool {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false
-	}
-	f, err := os.CreateTemp(dir, ".probe-*")
-	if err != nil {
-		return false
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return true
 }

@@ -9,6 +9,16 @@ import (
 	"strings"
 )
 
+// ConfigError is a transport setting that cannot work, found before
+// any I/O. Field names the field of SMTP, Sendmail or Retry at fault;
+// the caller knows what the user called it.
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Msg }
+
 // Error is a delivery failure with its class. Temporary failures are
 // worth another try; permanent ones are not.
 type Error struct {

@@ -22,6 +22,17 @@ type Sendmail struct {
 	Timeout time.Duration
 }
 
+// Validate checks the configuration before any I/O.
+func (s *Sendmail) Validate() error {
+	if s.Path == "" {
+		return &ConfigError{"Path", "no sendmail program given"}
+	}
+	if s.Timeout <= 0 {
+		return &ConfigError{"Timeout", fmt.Sprintf("%v must be positive", s.Timeout)}
+	}
+	return nil
+}
+
 // Dial returns a sender; each Send runs the program once.
 func (s *Sendmail) Dial() (gomail.SendCloser, error) { return s, nil }
 

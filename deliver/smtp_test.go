@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saltmail/saltmail/report/deliver"
-	"github.com/saltmail/saltmail/report/deliver/smtptest"
+	"github.com/saltmail/saltmail/deliver"
+	"github.com/saltmail/saltmail/deliver/smtptest"
 	"gopkg.in/gomail.v2"
 )
 

@@ -38,28 +38,29 @@ type SMTP struct {
 	Trace func(step, detail string)
 }
 
-// Validate checks the configuration before any I/O.
+// Validate checks the configuration before any I/O. Its errors are
+// *ConfigError naming the field at fault.
 func (c *SMTP) Validate() error {
 	if c.Host == "" {
-		return errors.New("smtp.host: no SMTP server (set smtp.host, or sendmail)")
+		return &ConfigError{"Host", "no SMTP server given"}
 	}
 	switch c.TLS {
 	case StartTLS, ImplicitTLS:
 	case NoTLS:
 		if c.Password != "" && !isLoopback(c.Host) {
-			return fmt.Errorf("smtp.tls: none would send the password to %s in clear; use starttls or tls", c.Host)
+			return &ConfigError{"TLS", fmt.Sprintf("%s would send the password to %s in clear; use %s or %s", NoTLS, c.Host, StartTLS, ImplicitTLS)}
 		}
 	default:
-		return fmt.Errorf("smtp.tls: %q is not one of starttls, tls, none", c.TLS)
+		return &ConfigError{"TLS", fmt.Sprintf("%q is not one of %s, %s, %s", c.TLS, StartTLS, ImplicitTLS, NoTLS)}
 	}
 	if c.Port < 1 || c.Port > 65535 {
-		return fmt.Errorf("smtp.port: %d is not a port", c.Port)
+		return &ConfigError{"Port", fmt.Sprintf("%d is not a port", c.Port)}
 	}
 	if c.Password != "" && c.Username == "" {
-		return errors.New("smtp.user: a password is set but no user")
+		return &ConfigError{"Username", "a password is set but no user"}
 	}
 	if c.Timeout <= 0 {
-		return fmt.Errorf("smtp.timeout: %v must be positive", c.Timeout)
+		return &ConfigError{"Timeout", fmt.Sprintf("%v must be positive", c.Timeout)}
 	}
 	return nil
 }

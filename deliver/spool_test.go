@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saltmail/saltmail/report/deliver"
+	"github.com/saltmail/saltmail/deliver"
 )
 
 func TestSpoolPutAndFlush(t *testing.T) {

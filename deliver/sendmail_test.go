@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/saltmail/saltmail/report/deliver"
+	"github.com/saltmail/saltmail/deliver"
 )
 
 // recorder writes a stand-in for an MTA's sendmail program that keeps

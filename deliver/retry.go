@@ -19,6 +19,17 @@ type Retry struct {
 	Sleep func(time.Duration)
 }
 
+// Validate checks the bounds before any I/O.
+func (r Retry) Validate() error {
+	if r.Attempts < 1 {
+		return &ConfigError{"Attempts", "must be at least 1"}
+	}
+	if r.Backoff < 0 {
+		return &ConfigError{"Backoff", "must not be negative"}
+	}
+	return nil
+}
+
 // Send offers msg (the exact bytes to send) through a fresh session per
 // try until it is accepted, a permanent failure says no, or the tries
 // run out. A try that reaches some recipients is offered again only to

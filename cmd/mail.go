@@ -7,24 +7,23 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"text/template"
 	"time"
 
+	"github.com/saltmail/saltmail/deliver"
 	"github.com/saltmail/saltmail/filter"
 	"github.com/saltmail/saltmail/report"
 	"gopkg.in/gomail.v2"
 )
 
 // mailPlan is the mail part of a Config, checked and parsed before any
-// input is read.
+// input is read: the report's options (all but the date and the
+// Message-ID, which each message gets anew), the Bcc recipients (in no
+// header), and when and how many mails go.
 type mailPlan struct {
-	from        *mail.Address
-	to, cc, bcc []*mail.Address
-	subject     *template.Template
-	perMinion   bool
-	attachJSON  bool
-	partLimit   int
-	on          filter.Outcomes
+	head      report.MailOptions
+	bcc       []*mail.Address
+	perMinion bool
+	on        filter.Outcomes
 }
 
 // names gives a setting's three names for an error message.
@@ -39,22 +38,24 @@ func names(key string) string {
 // mailPlan checks the addresses and, with look, how the report mail
 // looks and when it goes.
 func (c *Config) mailPlan(hostname string, look bool) (*mailPlan, error) {
-	p := &mailPlan{perMinion: c.PerMinion, attachJSON: c.AttachJSON, partLimit: c.MaxPartBytes, on: filter.AllOutcomes}
+	p := &mailPlan{perMinion: c.PerMinion, on: filter.AllOutcomes}
+	h := &p.head
+	h.PartLimit, h.AttachJSON = c.MaxPartBytes, c.AttachJSON
 	from := c.From
 	if from == "" {
 		from = "saltmail@" + hostname
 	}
 	var err error
-	if p.from, err = parseAddr("from", from); err != nil {
+	if h.From, err = parseAddr("from", from); err != nil {
 		return nil, err
 	}
-	if p.to, err = parseAddrs("to", c.To); err != nil {
+	if h.To, err = parseAddrs("to", c.To); err != nil {
 		return nil, err
 	}
-	if len(p.to) == 0 {
+	if len(h.To) == 0 {
 		return nil, fmt.Errorf("%s: at least one recipient is needed", names("to"))
 	}
-	if p.cc, err = parseAddrs("cc", c.Cc); err != nil {
+	if h.Cc, err = parseAddrs("cc", c.Cc); err != nil {
 		return nil, err
 	}
 	if p.bcc, err = parseAddrs("bcc", c.Bcc); err != nil {
@@ -63,10 +64,10 @@ func (c *Config) mailPlan(hostname string, look bool) (*mailPlan, error) {
 	if !look {
 		return p, nil
 	}
-	if p.subject, err = report.ParseSubject(c.Subject); err != nil {
+	if h.Subject, err = report.ParseSubject(c.Subject); err != nil {
 		return nil, fmt.Errorf("%s: %w", names("subject"), err)
 	}
-	if p.partLimit <= 0 {
+	if h.PartLimit <= 0 {
 		return nil, fmt.Errorf("%s: must be positive", names("max_part_bytes"))
 	}
 	if p.on, err = filter.ParseOutcomes(c.On); err != nil {
@@ -97,11 +98,11 @@ func parseAddrs(key string, list []string) ([]*mail.Address, error) {
 	return out, nil
 }
 
-// outgoing is one message as the exact bytes to send, with its envelope.
+// outgoing is one message as the exact bytes to send, with its
+// envelope (every recipient, Bcc included).
 type outgoing struct {
+	env     deliver.Envelope
 	data    []byte
-	from    string
-	rcpt    []string // To, Cc and Bcc
 	subject string
 }
 
@@ -132,11 +133,9 @@ func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) (
 
 // options are the report's mail options for one message.
 func (p *mailPlan) options(now time.Time, hostname string) report.MailOptions {
-	return report.MailOptions{
-		From: p.from, To: p.to, Cc: p.cc, Subject: p.subject,
-		Date: now, MessageID: messageID(now, hostname), PartLimit: p.partLimit,
-		AttachJSON: p.attachJSON,
-	}
+	o := p.head
+	o.Date, o.MessageID = now, messageID(now, hostname)
+	return o
 }
 
 func (p *mailPlan) outgoing(m *gomail.Message) (outgoing, error) {
@@ -144,10 +143,10 @@ func (p *mailPlan) outgoing(m *gomail.Message) (outgoing, error) {
 	if _, err := m.WriteTo(&b); err != nil {
 		return outgoing{}, fmt.Errorf("write message: %w", err)
 	}
-	o := outgoing{data: b.Bytes(), from: p.from.Address, subject: strings.Join(m.GetHeader("Subject"), " ")}
-	for _, list := range [][]*mail.Address{p.to, p.cc, p.bcc} {
+	o := outgoing{data: b.Bytes(), env: deliver.Envelope{From: p.head.From.Address}, subject: strings.Join(m.GetHeader("Subject"), " ")}
+	for _, list := range [][]*mail.Address{p.head.To, p.head.Cc, p.bcc} {
 		for _, a := range list {
-			o.rcpt = append(o.rcpt, a.Address)
+			o.env.To = append(o.env.To, a.Address)
 		}
 	}
 	return o, nil

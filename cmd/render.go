@@ -60,7 +60,7 @@ func runRender(opts *RenderOptions) error {
 	}
 	for _, m := range msgs {
 		if len(msgs) > 1 {
-			fmt.Fprintf(opts.IO.Stdout, "From %s %s\n", m.from, now.UTC().Format("Mon Jan _2 15:04:05 2006"))
+			fmt.Fprintf(opts.IO.Stdout, "From %s %s\n", m.env.From, now.UTC().Format("Mon Jan _2 15:04:05 2006"))
 		}
 		if _, err := opts.IO.Stdout.Write(m.data); err != nil {
 			return &exitError{code: 1, err: fmt.Errorf("write message: %w", err)}

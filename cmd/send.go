@@ -64,7 +64,7 @@ func runSend(opts *SendOptions) error {
 func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) int {
 	spooled := 0
 	for _, m := range msgs {
-		tries, err := deliver.Send(r.send.dial, m.from, m.rcpt, m.data, r.send.retry)
+		tries, err := deliver.Send(r.send.dial, m.env.From, m.env.To, m.data, r.send.retry)
 		if err == nil {
 			if verbose {
 				fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, r.send.what)
@@ -73,7 +73,7 @@ func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) int {
 		}
 		spooled++
 		// Only those the message did not reach wait in the spool.
-		m.rcpt = deliver.Undelivered(err, m.rcpt)
+		m.env.To = deliver.Undelivered(err, m.env.To)
 		r.keep(f, m, fmt.Sprintf("%s after %d tries: %v", r.send.what, tries, err))
 	}
 	return spooled
@@ -82,7 +82,9 @@ func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) int {
 // keep spools a message that could not be delivered. Should even that
 // fail, the message goes to stderr: cron mails stderr to someone.
 func (r *resolved) keep(f *Factory, m outgoing, reason string) {
-	path, err := r.spool.Put(deliver.Envelope{From: m.from, To: m.rcpt, Reason: reason, Spooled: f.now()}, m.data)
+	env := m.env
+	env.Reason, env.Spooled = reason, f.now()
+	path, err := r.spool.Put(env, m.data)
 	if err != nil {
 		fmt.Fprintf(f.Stderr, "saltmail: delivery failed: %s; spooling failed too: %v; the message follows\n", reason, err)
 		f.Stderr.Write(m.data)

@@ -55,8 +55,8 @@ func runTestMail(opts *TestMailOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	fmt.Fprintf(f.Stdout, "sending a test message through %s to %s\n", s.send.what, strings.Join(o.rcpt, ", "))
-	if _, err := deliver.Send(s.send.dial, o.from, o.rcpt, o.data, deliver.Retry{Attempts: 1}); err != nil {
+	fmt.Fprintf(f.Stdout, "sending a test message through %s to %s\n", s.send.what, strings.Join(o.env.To, ", "))
+	if _, err := deliver.Send(s.send.dial, o.env.From, o.env.To, o.data, deliver.Retry{Attempts: 1}); err != nil {
 		fmt.Fprintf(f.Stdout, "FAILED   %v\n", err)
 		return &exitError{code: 1}
 	}

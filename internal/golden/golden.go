@@ -18,9 +18,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-// Updating says whether this run rewrites golden files (-update).
-func Updating() bool { return *update }
-
 // Check compares got with the golden file at path; with -update it
 // writes got there instead.
 func Check(t testing.TB, path string, got []byte) {

@@ -2,9 +2,11 @@
 // scripts/bench, modelled on the real captures in testdata/corpus: the
 // state entries (keys, comments, diffs, cmd.run output) are real ones,
 // renamed so each key is unique; most states are clean, a few percent
-// changed and about one percent failed, as in a real fleet.
+// changed and about one percent failed, as in a real fleet. That is the
+// default profile, "mixed"; -profile dense is a fleet highstate of many
+// small states instead (dense.go).
 //
-//	benchgen -size 256MB -states 120 [-static] > stream.json
+//	benchgen -size 256MB [-profile mixed|dense] [-states N] [-static] > stream.json
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,22 +34,41 @@ type entry struct {
 
 func main() {
 	size := flag.String("size", "256MB", "bytes to write (KB, MB, GB suffixes)")
-	states := flag.Int("states", 120, "states per minion")
+	states := flag.Int("states", 120, "states per minion (default 250 with -profile dense)")
 	static := flag.Bool("static", false, "one document holding every minion (salt --static), not one per minion")
-	corpus := flag.String("corpus", "testdata/corpus", "the captures to take state entries from")
+	corpus := flag.String("corpus", "testdata/corpus", "the captures to take state entries from (mixed profile)")
 	seed := flag.Int64("seed", 1, "random seed")
+	profile := flag.String("profile", "mixed", "mixed: the corpus's own entries; dense: a fleet highstate of many small states")
 	flag.Parse()
 	limit, err := parseSize(*size)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchgen:", err)
 		os.Exit(2)
 	}
-	pool, err := load(*corpus)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchgen:", err)
-		os.Exit(1)
-	}
 	rng := rand.New(rand.NewSource(*seed))
+	// minion writes minion i's state entries, each on its own lines at
+	// two levels of indent, separated by ",\n", with no final newline.
+	var minion func(b *strings.Builder, i int)
+	switch *profile {
+	case "mixed":
+		pool, err := load(*corpus)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchgen:", err)
+			os.Exit(1)
+		}
+		minion = func(b *strings.Builder, i int) { mixed(b, pool, rng, *states) }
+	case "dense":
+		n := 250
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "states" {
+				n = *states
+			}
+		})
+		minion = newDense(rng, n).minion
+	default:
+		fmt.Fprintf(os.Stderr, "benchgen: profile %q: mixed or dense\n", *profile)
+		os.Exit(2)
+	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	defer w.Flush()
 	written := int64(0)
@@ -63,16 +85,7 @@ func main() {
 			b.WriteString(",\n")
 		}
 		fmt.Fprintf(&b, "%s\"host%06d.example.com\": {\n", indent, i)
-		for s := 0; s < *states; s++ {
-			e := pick(pool, rng)
-			key := strings.Replace(e.key, "_|-", fmt.Sprintf("_|-%d_", s), 1)
-			if s > 0 {
-				b.WriteString(",\n")
-			}
-			val := strings.ReplaceAll(string(e.value), "\n", "\n"+indent+indent)
-			val = runNum.ReplaceAllLiteralString(val, `"__run_num__": `+strconv.Itoa(s))
-			fmt.Fprintf(&b, "%s%s%q: %s", indent, indent, key, val)
-		}
+		minion(&b, i)
 		fmt.Fprintf(&b, "\n%s}", indent)
 		if !*static {
 			b.WriteString("\n}\n")
@@ -81,6 +94,21 @@ func main() {
 	}
 	if *static {
 		out("\n}\n")
+	}
+}
+
+// mixed writes n entries drawn from the corpus's, renamed to be unique.
+func mixed(b *strings.Builder, pool map[string][]entry, rng *rand.Rand, n int) {
+	const indent = "    "
+	for s := 0; s < n; s++ {
+		e := pick(pool, rng)
+		key := strings.Replace(e.key, "_|-", fmt.Sprintf("_|-%d_", s), 1)
+		if s > 0 {
+			b.WriteString(",\n")
+		}
+		val := strings.ReplaceAll(string(e.value), "\n", "\n"+indent+indent)
+		val = runNum.ReplaceAllLiteralString(val, `"__run_num__": `+strconv.Itoa(s))
+		fmt.Fprintf(b, "%s%s%q: %s", indent, indent, key, val)
 	}
 }
 
@@ -99,6 +127,8 @@ func pick(pool map[string][]entry, rng *rand.Rand) entry {
 
 func load(dir string) (map[string][]entry, error) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json.out"))
+	// handmade/ holds shapes no capture can produce: not a fleet's.
+	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(filepath.Dir(f)) == "handmade" })
 	sort.Strings(files)
 	pool := map[string][]entry{}
 	seen := map[string]bool{}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 
 	"github.com/saltmail/saltmail/deliver"
 	"github.com/saltmail/saltmail/filter"
@@ -47,6 +48,8 @@ func resolve(f *Factory, cf *configFlags, trace func(step, detail string)) (*res
 			return nil, err
 		}
 	}
+	// filter is pure and does not ask the process: read on every core.
+	r.input.Procs = runtime.GOMAXPROCS(0)
 	if u&useRules != 0 {
 		if r.input.Rules, err = cfg.rules(); err != nil {
 			return nil, err

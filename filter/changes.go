@@ -44,3 +44,5 @@ func hasChanges[T ~string | ~[]byte](raw T) bool {
 // HasChanges says whether Salt counts the state as having changed
 // something (see hasChanges): its outputter then shows the changes.
 func (s *State) HasChanges() bool { return hasChanges(s.Changes) }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -1,14 +1,16 @@
 package filter
 
 import (
-	"errors"
 	"io"
 	"strconv"
 	"strings"
-	"unsafe"
 
-	"github.com/tidwall/gjson"
+	"github.com/saltmail/saltmail/filter/internal/jsonstream"
 )
+
+// InputError says why an input could not be read, and where: its name,
+// line and byte offset.
+type InputError = jsonstream.InputError
 
 // bufferLimit is how many bytes of a document's members are held before
 // the document is taken for a minion map and evaluated member by member.
@@ -24,44 +26,45 @@ var wrapperKeys = map[string]bool{
 
 // Evaluator reads inputs and accumulates one Verdict over all of them.
 type Evaluator struct {
+	j judge
+	// segSize and segMax replace jsonstream's segment sizes (tests).
+	segSize, segMax int
+}
+
+// judge hears the stream from jsonstream and judges what Salt said. It
+// sees decoded keys and raw values only.
+type judge struct {
 	opts       Options
-	plainPaths bool // result and changes paths are plain keys
+	plainPaths bool      // result and changes paths are plain keys
+	fieldKeys  [3]string // then: the result, changes and duration keys
 	funs       map[string]bool
 	v          Verdict
-	doc        docBuffer
-	r          *Reader // the one being read
-	noSpans    bool    // tests: ignore what the reader located, scan again
-	par        parallel
+	doc        docState
+	spares     []*judge // forks joined already, to fork again
 }
 
-type member struct {
-	key      string
-	value    []byte // set for members not in the reader's buffer
-	off, end int64  // the value's bytes in the reader's buffer
-	spans    []Span // the value's own members, when the reader found them
-	fields   []Span // and theirs
-}
-
-// docBuffer holds the members of the open document until its shape is
-// known.
-type docBuffer struct {
-	members   []member
-	size      int
+// docState is what is known of the open document's shape.
+type docState struct {
+	size      int  // bytes of the members held
 	wrapper   bool // a key only wrappers have was seen
 	streaming bool // taken for a minion map: members go straight through
 	jid       string
-	spans     []Span // the members' children, one backing array per document
-	fields    []Span
 }
 
 // NewEvaluator returns an Evaluator with the given options.
 func NewEvaluator(opts Options) *Evaluator {
-	e := &Evaluator{opts: opts, funs: map[string]bool{}, plainPaths: isPlainKey(opts.ResultPath) && isPlainKey(opts.ChangesPath)}
-	e.v.totalsOnly = opts.TotalsOnly
+	funs := map[string]bool{}
 	for _, f := range opts.StateFuns {
-		e.funs[f] = true
+		funs[f] = true
 	}
-	return e
+	return &Evaluator{j: *newJudge(opts, funs)}
+}
+
+func newJudge(opts Options, funs map[string]bool) *judge {
+	j := &judge{opts: opts, funs: funs, plainPaths: isPlainKey(opts.ResultPath) && isPlainKey(opts.ChangesPath),
+		fieldKeys: [3]string{opts.ResultPath, opts.ChangesPath, "duration"}}
+	j.v.totalsOnly = opts.TotalsOnly
+	return j
 }
 
 // Evaluate reads one input and returns its verdict: a convenience for a
@@ -73,112 +76,100 @@ func Evaluate(src io.Reader, name string, opts Options) (*Verdict, error) {
 }
 
 // Verdict returns the verdict over everything read so far.
-func (e *Evaluator) Verdict() *Verdict { return &e.v }
+func (e *Evaluator) Verdict() *Verdict { return &e.j.v }
 
-// Read evaluates one input stream. On an *InputError the members and
-// documents read before the fault stay in the verdict, whose status
-// becomes Unknown.
+// Read evaluates one input stream, on Options.Procs cores. On an
+// *InputError the members and documents read before the fault stay in
+// the verdict, whose status becomes Unknown.
 func (e *Evaluator) Read(src io.Reader, name string) error {
-	if e.procs() < 2 {
-		return e.read(NewReader(src, name))
+	o := jsonstream.Options{Procs: e.j.opts.Procs, SegmentSize: e.segSize, SegmentMax: e.segMax}
+	err := jsonstream.Read(src, name, &e.j, o)
+	if err != nil {
+		e.j.v.Status = Unknown
+		if e.j.v.InputError == "" {
+			e.j.v.InputError = err.Error()
+		}
 	}
-	return e.readParallel(src, name)
-}
-
-// read evaluates what r reads, in order.
-func (e *Evaluator) read(r *Reader) error {
-	_, err := e.readUntil(r, -1)
 	return err
 }
 
-// readUntil evaluates what r reads, in order, and stops after the first
-// document that ends at or after offset stop, if stop >= 0: stopped.
-func (e *Evaluator) readUntil(r *Reader, stop int64) (stopped bool, err error) {
-	name := r.name
-	e.r = r
-	for {
-		tok, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		if err != nil {
-			if r.inDoc && !e.doc.wrapper {
-				// A cut-off minion map: its complete minions are real.
-				e.flushMinionMap()
-			}
-			e.doc = docBuffer{}
-			e.v.Status = Unknown
-			if e.v.InputError == "" {
-				e.v.InputError = err.Error()
-			}
-			return false, err
-		}
-		switch tok.Kind {
-		case Text:
-			if id, ok := batchNoResponse(tok.Value); ok {
-				// Batch mode (-b) says so in text, and the minion is in no
-				// document: this line is the only news of it.
-				e.v.add(Minion{ID: id, ErrorKind: NoReturn, Error: string(tok.Value)})
-				continue
-			}
-			e.v.warn(name, ": line ", strconv.Itoa(tok.Line), ": skipped a line that is not JSON: ", string(tok.Value))
-		case DocStart:
-			e.v.Documents++
-			e.doc = docBuffer{members: e.doc.members[:0], spans: e.doc.spans[:0], fields: e.doc.fields[:0]}
-		case Member:
-			e.member(unquote(tok.Key), tok)
-		case DocEnd:
-			if !e.doc.streaming {
-				e.document(e.resolve(e.doc.members))
-			}
-			e.doc.members = e.doc.members[:0]
-			if stop >= 0 && tok.Offset >= stop {
-				return true, nil
-			}
-		}
-	}
-}
-
-func (e *Evaluator) member(key string, tok Token) {
-	d := &e.doc
-	if d.streaming {
-		e.mapMember(key, bstr(tok.Value), tok.Children, tok.Fields, &d.jid)
+// Text hears a line that is not JSON.
+func (j *judge) Text(t jsonstream.Text) {
+	if id, ok := batchNoResponse(t.Bytes); ok {
+		// Batch mode (-b) says so in text, and the minion is in no
+		// document: this line is the only news of it.
+		j.v.add(Minion{ID: id, ErrorKind: NoReturn, Error: string(t.Bytes)})
 		return
 	}
-	// The value stays in the reader's buffer (it keeps the open
-	// document): remember where, copy nothing.
-	n, nf := len(d.spans), len(d.fields)
-	d.spans = append(d.spans, tok.Children...)
-	d.fields = append(d.fields, tok.Fields...)
-	d.members = append(d.members, member{key: key, off: tok.ValueOff, end: tok.ValueOff + int64(len(tok.Value)),
-		spans: d.spans[n:len(d.spans):len(d.spans)], fields: d.fields[nf:len(d.fields):len(d.fields)]})
-	d.size += len(tok.Value)
-	if wrapperKeys[key] {
-		d.wrapper = true
+	j.v.warn(t.Name, ": line ", strconv.Itoa(t.Line), ": skipped a line that is not JSON: ", string(t.Bytes))
+}
+
+// Start: a document opens; its shape is not known yet.
+func (j *judge) Start(*jsonstream.Doc) {
+	j.v.Documents++
+	j.doc = docState{}
+}
+
+// Member: the document holds its members (no copy) until it is seen to
+// be a minion map too large to hold; then they go straight through.
+func (j *judge) Member(d *jsonstream.Doc, m jsonstream.Member) {
+	s := &j.doc
+	if s.streaming {
+		j.mapMember(m.Key, m.Value, &s.jid)
+		return
 	}
-	if d.size > bufferLimit && !d.wrapper {
-		e.flushMinionMap()
-		d.streaming = true
-		e.r.Unpin()
+	s.size += len(m.Value.Raw)
+	if wrapperKeys[string(m.Key)] {
+		s.wrapper = true
+	}
+	if s.size > bufferLimit && !s.wrapper {
+		j.flushMinionMap(d)
+		s.streaming = true
 	}
 }
 
-// resolve points the buffered members at their bytes.
-func (e *Evaluator) resolve(ms []member) []member {
-	for i := range ms {
-		if ms[i].value == nil {
-			ms[i].value = e.r.Bytes(ms[i].off, ms[i].end)
-		}
+// End: the document is whole; unless it went through already, judge
+// it by its shape.
+func (j *judge) End(d *jsonstream.Doc) {
+	if !j.doc.streaming {
+		j.document(d.Held())
 	}
-	return ms
 }
 
-// flushMinionMap evaluates the buffered members as a minion map.
-func (e *Evaluator) flushMinionMap() {
-	for _, m := range e.resolve(e.doc.members) {
-		e.mapMember(m.key, bstr(m.value), m.spans, m.fields, &e.doc.jid)
+// Cut: the input failed inside the document. A cut-off minion map's
+// complete minions are real.
+func (j *judge) Cut(d *jsonstream.Doc) {
+	if !j.doc.wrapper {
+		j.flushMinionMap(d)
 	}
-	e.doc.members = e.doc.members[:0]
+	j.doc = docState{}
+}
+
+// flushMinionMap evaluates the held members as a minion map, and stops
+// holding them.
+func (j *judge) flushMinionMap(d *jsonstream.Doc) {
+	for _, m := range d.Held() {
+		j.mapMember(m.Key, m.Value, &j.doc.jid)
+	}
+	d.Release()
+}
+
+// Fork returns a judge for a segment of the input, with the same options.
+func (j *judge) Fork() jsonstream.Handler {
+	if n := len(j.spares); n > 0 {
+		f := j.spares[n-1]
+		j.spares = j.spares[:n-1]
+		return f
+	}
+	return newJudge(j.opts, j.funs)
+}
+
+// Join adds a segment's verdict, which follows this one's in the input.
+func (j *judge) Join(h jsonstream.Handler) {
+	f := h.(*judge)
+	j.v.merge(&f.v)
+	f.v, f.doc = Verdict{totalsOnly: j.opts.TotalsOnly}, docState{}
+	j.spares = append(j.spares, f)
 }
 
 // batchNoResponse reads salt -b's line for a minion that did not
@@ -191,22 +182,4 @@ func batchNoResponse(line []byte) (string, bool) {
 	}
 	id := l[len(pre) : len(l)-len(post)]
 	return id, id != "" && !strings.ContainsAny(id, " \t")
-}
-
-// unquote decodes a raw JSON string key.
-func unquote(raw []byte) string {
-	if len(raw) >= 2 && strings.IndexByte(bstr(raw[1:len(raw)-1]), '\\') < 0 {
-		return string(raw[1 : len(raw)-1])
-	}
-	return gjson.ParseBytes(raw).String()
-}
-
-// bstr views bytes as a string without copying. The bytes must not
-// change while the string is in use: member values are only read until
-// the next Reader.Next, and anything kept is cloned first.
-func bstr(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }

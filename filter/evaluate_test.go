@@ -172,10 +172,11 @@ func TestBatchMinionDidNotRespond(t *testing.T) {
 func TestKeptStringsOutliveTheBuffer(t *testing.T) {
 	in := `{"retcode": 2, "jid": "20261125075318852040", "minion1": {"test_|-fail_test_|-this state always fails_|-fail_without_changes": ` + failEntry + "}}\n" +
 		`{"id": "minion2", "jid": "20261125075318852041", "fun": "state.apply", "return": "Minion did not return"}` + "\n"
-	filler := strings.Repeat(failDoc("other")+"\n", 3*segmentMax/len(failDoc("other")))
+	filler := strings.Repeat(failDoc("other")+"\n", 3*(4<<20)/len(failDoc("other")))
 	for _, procs := range []int{1, 2} {
-		e := NewEvaluator(DefaultOptions())
-		e.par.procs = procs
+		opts := DefaultOptions()
+		opts.Procs = procs
+		e := NewEvaluator(opts)
 		if err := e.Read(strings.NewReader(in+filler), "in"); err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,10 @@ type Options struct {
 	// key), so that Suppress can tell a remembered failure resolved
 	// without the evaluator ever asking the memory.
 	KeepSucceeded bool
+	// Procs is how many cores to read on; 0 or 1 reads in order. The
+	// caller says (cmd passes runtime.GOMAXPROCS(0)): filter does not
+	// ask the process.
+	Procs int
 }
 
 // DefaultStateFuns are Salt's state-run functions: those of the state

@@ -8,9 +8,10 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/saltmail/saltmail/filter/internal/streamtest"
 )
 
 // inOrderAndCut reads the inputs twice, in order and cut into segments
@@ -19,8 +20,9 @@ import (
 func inOrderAndCut(t *testing.T, opts Options, src func([]byte) io.Reader, inputs ...[]byte) *Verdict {
 	t.Helper()
 	read := func(procs int) (*Verdict, []string) {
+		opts.Procs = procs
 		e := NewEvaluator(opts)
-		e.par.procs, e.par.size, e.par.max = procs, 97, 400
+		e.segSize, e.segMax = 97, 400
 		var errs []string
 		for i, in := range inputs {
 			err := e.Read(src(in), "in"+string(rune('0'+i)))
@@ -90,50 +92,6 @@ func TestCutReadsLikeInOrder(t *testing.T) {
 }
 
 func TestCutReadsHardInputLikeInOrder(t *testing.T) {
-	fleet := func(n int, doc func(i int) string) string {
-		var b strings.Builder
-		for i := 0; i < n; i++ {
-			b.WriteString(doc(i) + "\n")
-		}
-		return b.String()
-	}
-	minion := func(i int) string { return "m" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) }
-	fails := fleet(40, func(i int) string { return failDoc(minion(i)) })
-	// A '{' opens a line inside a document: a wrong cut.
-	nested := fleet(30, func(i int) string { return "{\"" + minion(i) + "\":\n{\"x_|-a_|-b_|-c\":\n" + failEntry + "}}" })
-	// One document far larger than a segment between small ones.
-	var big strings.Builder
-	big.WriteString("{\"huge\": {")
-	for i := 0; i < 60; i++ {
-		if i > 0 {
-			big.WriteString(",\n    ")
-		}
-		big.WriteString("\"test_|-s" + minion(i) + "_|-n_|-fail_without_changes\": " + failEntry)
-	}
-	big.WriteString("}}\n")
-	pings := fleet(300, func(i int) string { return `{"id": "` + minion(i) + `", "fun": "test.ping", "return": true}` })
-	text := fleet(150, func(i int) string { return "jid: 2026112510" + minion(i) })
-	cases := map[string]string{
-		"fleet":                    fails,
-		"wrong cuts":               nested,
-		"wrong cut, then fleet":    nested + fails,
-		"a huge document":          fails + big.String() + fails,
-		"a huge document first":    big.String() + fails,
-		"only a huge document":     big.String(),
-		"huge documents in a row":  big.String() + big.String() + fails + big.String(),
-		"notes past the cap":       pings + fails + pings,
-		"text past the cap":        text + fails + text + "Minion web1 did not respond. No job will be sent.\n" + fails,
-		"text only":                text,
-		"documents on one line":    strings.ReplaceAll(fails, "\n", "") + "\n" + fails,
-		"truncated late":           fails + fails[:len(fails)/2],
-		"truncated in a wrong cut": nested[:len(nested)-40],
-		"syntax error late":        fails + "{\"bad\": tru}\n" + fails,
-		"NUL late":                 fails + "\x00" + fails,
-		"bad UTF-8 in text late":   fails + "oops \xff\n" + fails,
-		"byte-order marks":         "\xef\xbb\xbf" + fails + "\xef\xbb\xbf" + fails,
-		"CR LF":                    strings.ReplaceAll(fails, "\n", "\r\n"),
-		"no newline at the end":    strings.TrimSuffix(fails, "\n"),
-	}
 	watched := DefaultOptions()
 	watched.KeepSucceeded = true
 	rule, err := ParseRule(Ignore, "minion=ma*")
@@ -141,7 +99,7 @@ func TestCutReadsHardInputLikeInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	watched.Rules = []Rule{rule}
-	for name, in := range cases {
+	for name, in := range streamtest.Hard() {
 		t.Run(name, func(t *testing.T) {
 			for _, opts := range []Options{DefaultOptions(), watched} {
 				inOrderAndCut(t, opts, whole, []byte(in))
@@ -152,8 +110,9 @@ func TestCutReadsHardInputLikeInOrder(t *testing.T) {
 			}
 		})
 	}
+	fails, nested := streamtest.Fleet(), streamtest.Hard()["wrong cuts"]
 	t.Run("two inputs, the second without documents", func(t *testing.T) {
-		inOrderAndCut(t, DefaultOptions(), whole, []byte(fails), []byte(text))
+		inOrderAndCut(t, DefaultOptions(), whole, []byte(fails), []byte(streamtest.Text()))
 	})
 	t.Run("a read error late", func(t *testing.T) {
 		inOrderAndCut(t, DefaultOptions(), func(b []byte) io.Reader {

@@ -139,7 +139,7 @@ func resolveSucceeded(m *Minion, mem Memory, p Policy, resolved *[]Resolved) {
 // keyPrint is a state key's 64-bit FNV-1a hash. Two keys of one minion
 // share it with odds of 1 in 2^64: a failure could then be taken for
 // resolved by another state's success.
-func keyPrint(key string) uint64 {
+func keyPrint[T ~string | ~[]byte](key T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(key); i++ {
 		h ^= uint64(key[i])

@@ -90,7 +90,7 @@ func glob(pattern, s string) bool {
 // when there are rules.
 type stateFacts struct {
 	minion, id, name, function, sls string
-	entry                           string
+	entry                           []byte
 }
 
 func (r *Rule) matches(f *stateFacts) bool {
@@ -102,7 +102,7 @@ func (r *Rule) matches(f *stateFacts) bool {
 		return true
 	}
 	// gjson queries arrays: wrap the entry in one to ask #(condition).
-	return gjson.Get("["+f.entry+"]", "#("+r.If+")").Exists()
+	return gjson.Get("["+string(f.entry)+"]", "#("+r.If+")").Exists()
 }
 
 // ruling applies the rules to a state's outcome: it returns the outcome

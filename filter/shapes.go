@@ -1,21 +1,23 @@
 package filter
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 
+	"github.com/saltmail/saltmail/filter/internal/jsonstream"
 	"github.com/tidwall/gjson"
 )
 
-// document evaluates a whole buffered document by its shape.
-func (e *Evaluator) document(ms []member) {
-	get := func(k string) (gjson.Result, bool) {
+// document evaluates a whole held document by its shape.
+func (j *judge) document(ms []jsonstream.Member) {
+	get := func(k string) (jsonstream.Value, bool) {
 		for _, m := range ms {
-			if m.key == k {
-				return gjson.Parse(bstr(m.value)), true
+			if string(m.Key) == k {
+				return m.Value, true
 			}
 		}
-		return gjson.Result{}, false
+		return jsonstream.Value{}, false
 	}
 	data, hasData := get("data")
 	_, hasOut := get("outputter")
@@ -24,41 +26,60 @@ func (e *Evaluator) document(ms []member) {
 	res, hasRes := get("Result")
 	function, hasFunction := get("Function")
 	switch {
-	case hasData && hasOut && data.IsObject():
+	case hasData && hasOut && data.Kind() == jsonstream.Object:
 		rc, _ := get("retcode")
-		e.orchestration(data, "", rc)
+		j.orchestration(data, "", parse(rc))
 	case hasFun && hasRet:
 		id, _ := get("id")
 		jid, _ := get("jid")
 		rc, _ := get("retcode")
 		ok, _ := get("success")
-		e.event(id.String(), jid.String(), fun.String(), ret, rc, ok)
-	case hasRet && len(ms) == 1 && ret.IsArray():
+		j.event(parse(id).String(), parse(jid).String(), parse(fun).String(), ret, parse(rc), parse(ok))
+	case hasRet && len(ms) == 1 && ret.Kind() == jsonstream.Array:
 		// salt-api / pepper: {"return": [ {minion map}, ... ]}
-		for _, d := range ret.Array() {
+		for _, d := range parse(ret).Array() {
 			if d.IsObject() {
-				e.document(membersOf(d))
+				j.document(membersOf(d))
 			}
 		}
-	case hasRes && hasFunction && res.IsObject():
+	case hasRes && hasFunction && res.Kind() == jsonstream.Object:
 		// salt-run jobs.list_job: {"jid", "Function", "Result": {id: {"return", "retcode", "success"}}}
 		jid, _ := get("jid")
-		res.ForEach(func(k, v gjson.Result) bool {
-			e.event(k.String(), jid.String(), function.String(), v.Get("return"), v.Get("retcode"), v.Get("success"))
+		parse(res).ForEach(func(k, v gjson.Result) bool {
+			j.event(k.String(), parse(jid).String(), parse(function).String(), value(v.Get("return")), v.Get("retcode"), v.Get("success"))
 			return true
 		})
 	default:
 		jid := ""
 		for _, m := range ms {
-			e.mapMember(m.key, bstr(m.value), m.spans, m.fields, &jid)
+			j.mapMember(m.Key, m.Value, &jid)
 		}
 	}
 }
 
-func membersOf(d gjson.Result) []member {
-	var ms []member
+// parse reads a value through gjson, which copies it: for the rare
+// paths (envelopes, errors), never per state.
+func parse(v jsonstream.Value) gjson.Result { return gjson.ParseBytes(v.Raw) }
+
+// value is the JSON of a gjson result, or no value when it has none.
+func value(r gjson.Result) jsonstream.Value {
+	if !r.Exists() {
+		return jsonstream.Value{}
+	}
+	return jsonstream.Value{Raw: []byte(r.Raw)}
+}
+
+// member returns the value of v's first member named key, or no value.
+func member(v jsonstream.Value, key string) jsonstream.Value {
+	var found [1]jsonstream.Value
+	v.Find([]string{key}, found[:])
+	return found[0]
+}
+
+func membersOf(d gjson.Result) []jsonstream.Member {
+	var ms []jsonstream.Member
 	d.ForEach(func(k, v gjson.Result) bool {
-		ms = append(ms, member{key: k.String(), value: []byte(v.Raw)})
+		ms = append(ms, jsonstream.Member{Key: []byte(k.String()), Value: value(v)})
 		return true
 	})
 	return ms
@@ -67,28 +88,31 @@ func membersOf(d gjson.Result) []member {
 // mapMember evaluates one member of a minion map. Batch mode (-b) puts
 // "retcode" and "jid" beside the minion ids: they are the job's, not
 // minions.
-func (e *Evaluator) mapMember(key, value string, spans, fields []Span, jid *string) {
-	if key == "retcode" && gjson.Parse(value).Type == gjson.Number {
+func (j *judge) mapMember(key []byte, v jsonstream.Value, jid *string) {
+	if string(key) == "retcode" && v.Kind() == jsonstream.Number {
 		return
 	}
-	if key == "jid" && isJID(value) {
-		*jid = strings.Clone(gjson.Parse(value).Str)
+	if string(key) == "jid" && isJID(v) {
+		*jid = parse(v).Str
 		return
 	}
-	if m, ok := e.minionSpans(key, value, spans, fields, false); ok {
+	if m, ok := j.minion(string(key), v, false); ok {
 		m.JID = *jid
-		e.v.add(m)
+		j.v.add(m)
 	}
 }
 
 // isJID: a JSON string of Salt's 20-digit job id.
-func isJID(raw string) bool {
-	r := gjson.Parse(raw)
-	if r.Type != gjson.String || len(r.Str) < 14 {
+func isJID(v jsonstream.Value) bool {
+	if v.Kind() != jsonstream.String {
 		return false
 	}
-	for i := 0; i < len(r.Str); i++ {
-		if r.Str[i] < '0' || r.Str[i] > '9' {
+	s := parse(v).Str
+	if len(s) < 14 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
@@ -97,24 +121,25 @@ func isJID(raw string) bool {
 
 // event evaluates a job return envelope: a reactor event's data, a
 // returner's record, one entry of jobs.list_job.
-func (e *Evaluator) event(id, jid, fun string, ret, retcode, success gjson.Result) {
-	if !e.funs[fun] {
-		e.v.note("minion ", id, ": ", fun, " is not a state function, ignored")
+func (j *judge) event(id, jid, fun string, ret jsonstream.Value, retcode, success gjson.Result) {
+	if !j.funs[fun] {
+		j.v.note("minion ", id, ": ", fun, " is not a state function, ignored")
 		return
 	}
-	if ret.IsObject() && ret.Get("outputter").Exists() && ret.Get("data").IsObject() {
-		e.orchestration(ret.Get("data"), jid, retcode)
-		return
+	if member(ret, "outputter").Kind() != jsonstream.Invalid {
+		if data := member(ret, "data"); data.Kind() == jsonstream.Object {
+			j.orchestration(data, jid, retcode)
+			return
+		}
 	}
-	m, ok := e.minion(id, ret.Raw, false)
+	m, ok := j.minion(id, ret, false)
 	if !ok {
-		m = Minion{ID: strings.Clone(id)}
+		m = Minion{ID: id}
 	}
-	// Kept past the input's buffer: copies.
-	m.JID, m.Fun = strings.Clone(jid), strings.Clone(fun)
+	m.JID, m.Fun = jid, fun
 	jobFailed(&m, retcode, success)
 	if ok || m.ErrorKind != NoError {
-		e.v.add(m)
+		j.v.add(m)
 	}
 }
 
@@ -140,29 +165,25 @@ func jobFailed(m *Minion, retcode, success gjson.Result) {
 // orchestration evaluates `salt-run state.orchestrate` output: the data
 // map holds the master's own steps under its id; a salt.state step
 // carries the minions' returns in changes.ret.
-func (e *Evaluator) orchestration(data gjson.Result, jid string, retcode gjson.Result) {
-	jid = strings.Clone(jid)
-	data.ForEach(func(k, v gjson.Result) bool {
-		master, ok := e.minion(k.String(), v.Raw, false)
+func (j *judge) orchestration(data jsonstream.Value, jid string, retcode gjson.Result) {
+	data.Each(func(k []byte, v jsonstream.Value) bool {
+		master, ok := j.minion(string(k), v, false)
 		if !ok {
 			return true
 		}
 		master.JID, master.Fun = jid, "state.orchestrate"
 		jobFailed(&master, retcode, gjson.Result{})
-		e.v.add(master)
-		if !v.IsObject() {
-			return true
-		}
-		v.ForEach(func(sk, step gjson.Result) bool {
-			ch := step.Get(e.opts.ChangesPath)
-			if !strings.Contains(sk.Str, sep) || ch.Get("out").String() != "highstate" {
+		j.v.add(master)
+		v.Each(func(sk []byte, step jsonstream.Value) bool {
+			ch := gjson.GetBytes(step.Raw, j.opts.ChangesPath)
+			if !bytes.Contains(sk, sepBytes) || ch.Get("out").String() != "highstate" {
 				return true
 			}
-			stepJID := strings.Clone(step.Get("__jid__").String())
+			stepJID := gjson.GetBytes(step.Raw, "__jid__").String()
 			ch.Get("ret").ForEach(func(mk, mv gjson.Result) bool {
-				if m, ok := e.minion(mk.String(), mv.Raw, true); ok {
+				if m, ok := j.minion(mk.String(), value(mv), true); ok {
 					m.JID, m.Fun = stepJID, "state.orchestrate"
-					e.v.add(m)
+					j.v.add(m)
 				}
 				return true
 			})
@@ -176,76 +197,53 @@ func (e *Evaluator) orchestration(data gjson.Result, jid string, retcode gjson.R
 // not a state return at all (test.ping's true, a plain map, null): that
 // is not news, and is only noted. In orchestration a minion that did not
 // answer is `false`.
-func (e *Evaluator) minion(id, raw string, inOrch bool) (m Minion, ok bool) {
-	return e.minionSpans(id, raw, nil, nil, inOrch)
-}
-
-// minionSpans is minion with the return's members already located by
-// the reader (spans), when it is an object: no second scan to split it.
-func (e *Evaluator) minionSpans(id, raw string, spans, fields []Span, inOrch bool) (m Minion, ok bool) {
-	m.ID = strings.Clone(id)
-	r := gjson.Parse(raw)
-	switch {
-	case r.Type == gjson.String:
-		m.Error = strings.Clone(r.Str)
+func (j *judge) minion(id string, ret jsonstream.Value, inOrch bool) (m Minion, ok bool) {
+	m.ID = id
+	switch ret.Kind() {
+	case jsonstream.String:
+		m.Error = parse(ret).Str
 		m.ErrorKind = ReturnError
-		if strings.Contains(r.Str, "did not return") {
+		if strings.Contains(m.Error, "did not return") {
 			m.ErrorKind = NoReturn
 		}
 		return m, true
-	case r.Type == gjson.False && inOrch:
-		m.Error = "Minion did not return"
-		m.ErrorKind = NoReturn
-		return m, true
-	case r.IsArray():
-		var lines []string
-		strs := false
-		r.ForEach(func(_, v gjson.Result) bool {
-			strs = strs || v.Type == gjson.String
-			lines = append(lines, strings.Clone(text(v)))
+	case jsonstream.False:
+		if inOrch {
+			m.Error = "Minion did not return"
+			m.ErrorKind = NoReturn
+			return m, true
+		}
+	case jsonstream.Array:
+		if lines, ok := errorLines(ret); ok {
+			m.Error = strings.Join(lines, "\n")
+			m.ErrorList = lines
+			m.ErrorKind = ReturnError
+			return m, true
+		}
+	case jsonstream.Object:
+		ret.Each(func(k []byte, v jsonstream.Value) bool {
+			if v.Kind() == jsonstream.Object && bytes.Contains(k, sepBytes) {
+				ok = true
+				j.state(&m, k, v)
+			}
 			return true
 		})
-		if !strs {
-			break
-		}
-		m.Error = strings.Join(lines, "\n")
-		m.ErrorList = lines
-		m.ErrorKind = ReturnError
-		return m, true
-	case r.IsObject():
-		if spans != nil && !e.noSpans {
-			for _, sp := range spans {
-				v := raw[sp.V0:sp.V1]
-				if v[0] != '{' {
-					continue
-				}
-				k := raw[sp.K0:sp.K1]
-				if strings.IndexByte(k, '\\') >= 0 {
-					k = gjson.Parse(k).Str // an escaped key: decode it
-				} else {
-					k = k[1 : len(k)-1]
-				}
-				if !strings.Contains(k, sep) {
-					continue
-				}
-				ok = true
-				e.state(&m, k, v, fields[sp.G0:sp.G1], sp.V0)
-			}
-		} else {
-			r.ForEach(func(k, v gjson.Result) bool {
-				if !strings.Contains(k.Str, sep) || !v.IsObject() {
-					return true
-				}
-				ok = true
-				e.state(&m, k.Str, v.Raw, nil, 0)
-				return true
-			})
-		}
 		if ok {
 			sort.SliceStable(m.States, func(i, j int) bool { return m.States[i].RunNum < m.States[j].RunNum })
 			return m, true
 		}
 	}
-	e.v.note("minion ", id, ": not a state return, ignored")
+	j.v.note("minion ", id, ": not a state return, ignored")
 	return m, false
+}
+
+// errorLines reads a return that is a list: with any string in it, it
+// is a list of errors (render errors, conflicting IDs).
+func errorLines(ret jsonstream.Value) (lines []string, ok bool) {
+	parse(ret).ForEach(func(_, v gjson.Result) bool {
+		ok = ok || v.Type == gjson.String
+		lines = append(lines, text(v))
+		return true
+	})
+	return lines, ok
 }

@@ -7,17 +7,19 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/saltmail/saltmail/filter/internal/jsonstream"
+	"github.com/saltmail/saltmail/filter/internal/streamtest"
 )
 
-// A state entry modelled on the corpus's test.fail_without_changes.
-const failEntry = `{"name": "this state always fails", "changes": {}, "result": false, "comment": "Failure!", "__sls__": "failures", "__run_num__": 1, "start_time": "07:49:40.880133", "duration": 0.707, "__id__": "fail_test"}`
+// A state entry modelled on the corpus's test.fail_without_changes, and
+// a minion's document with it.
+const failEntry = streamtest.FailEntry
 
-func failDoc(minion string) string {
-	return `{"` + minion + `": {"test_|-fail_test_|-this state always fails_|-fail_without_changes": ` + failEntry + `}}`
-}
+func failDoc(minion string) string { return streamtest.FailDoc(minion) }
 
 func TestBadInput(t *testing.T) {
-	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
+	deep := strings.Repeat("[", jsonstream.MaxDepth+1) + strings.Repeat("]", jsonstream.MaxDepth+1)
 	cases := []struct {
 		name, in string
 		line     int
@@ -38,7 +40,7 @@ func TestBadInput(t *testing.T) {
 		{"NUL in a string", "{\"m1\": \"a\x00\"}", 1, 9, "NUL byte", 0},
 		{"NUL in text", "jid\x00\n", 1, 3, "NUL byte", 0},
 		{"NUL between documents", failDoc("m1") + "\x00", 1, int64(len(failDoc("m1"))), "NUL byte", 1},
-		{"too deep", `{"m1": ` + deep + `}`, 1, 7 + MaxDepth - 1, "nesting deeper than 10000", 0},
+		{"too deep", `{"m1": ` + deep + `}`, 1, 7 + jsonstream.MaxDepth - 1, "nesting deeper than 10000", 0},
 		{"number cut", `{"m1": 1.}`, 1, 9, "after decimal point", 0},
 		{"key not a string", `{m1: 1}`, 1, 1, "looking for an object key", 0},
 	}
@@ -121,6 +123,8 @@ func TestHostileButValid(t *testing.T) {
 	}
 }
 
+// A flood of notes is counted, not kept, read in order or on two cores
+// (merged segments keep the first notes).
 func TestManyTinyDocuments(t *testing.T) {
 	var b bytes.Buffer
 	const n = 300000
@@ -128,12 +132,16 @@ func TestManyTinyDocuments(t *testing.T) {
 		b.WriteString(`{"m": true}` + "\n")
 	}
 	b.WriteString(failDoc("last") + "\n")
-	v, err := Evaluate(&b, "tiny", DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Minions != 1 || v.Failed != 1 || v.Dropped != n-maxNotes {
-		t.Errorf("minions %d failed %d dropped notes %d", v.Minions, v.Failed, v.Dropped)
+	for _, procs := range []int{1, 2} {
+		opts := DefaultOptions()
+		opts.Procs = procs
+		v, err := Evaluate(bytes.NewReader(b.Bytes()), "tiny", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Minions != 1 || v.Failed != 1 || v.Dropped != n-maxNotes || len(v.Notes) != maxNotes || v.Documents != n+1 {
+			t.Errorf("%d cores: minions %d failed %d notes %d dropped %d documents %d", procs, v.Minions, v.Failed, len(v.Notes), v.Dropped, v.Documents)
+		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package filter
+package jsonstream
 
 import (
 	"encoding/binary"
@@ -6,10 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// MaxDepth is the deepest nesting of arrays and objects a document may
-// have. Deeper input is rejected as unreadable rather than risking the
-// stack of whatever reads it next.
-const MaxDepth = 10000
+// The lexical layer: white space, strings, numbers and literals, each
+// validated in place. Every function takes the buffer and an offset and
+// returns the offset past what it read.
 
 // errNeedMore says the buffer ended inside the value: read more and scan
 // again from the same start.
@@ -36,26 +35,6 @@ var strStop = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
-
-// scanner validates one JSON value in a buffer. It keeps its own stack
-// instead of recursing, so hostile nesting costs a byte per level.
-type scanner struct {
-	stack []byte
-	// children are the members of the value when it is an object, found
-	// on the way (a minion's return: its state entries), so that the
-	// evaluator need not scan it again to split it.
-	children []Span
-	open     bool // a child's value has started and not ended
-	// fields are the members of the children that are objects (a state
-	// entry's result, changes...); each child's G0, G1 index them.
-	fields []Span
-	open2  bool
-}
-
-// Span locates one member of an object value: its raw key [K0, K1) and
-// raw value [V0, V1), as offsets into the value's bytes; for a member
-// of the outermost object, its own members are fields[G0:G1].
-type Span struct{ K0, K1, V0, V1, G0, G1 int }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -86,152 +65,6 @@ func plainWord(w uint64) bool {
 	zq := (q - lo) &^ q   // high bit where a byte is '"'
 	zb := (bs - lo) &^ bs // high bit where a byte is '\\'
 	return (ctl|zq|zb|w)&hi == 0
-}
-
-// value validates the JSON value that starts at b[i] (after white space)
-// and returns the offset just past it. depth is the nesting the value
-// already sits in. It returns errNeedMore when b ends before the value
-// does, or a *syntaxError.
-func (s *scanner) value(b []byte, i, depth int) (int, error) {
-	s.stack = s.stack[:0]
-	s.children, s.open = s.children[:0], false
-	s.fields, s.open2 = s.fields[:0], false
-	start := skipSpace(b, i)
-	var err error
-	for {
-		// A value is expected at i.
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, errNeedMore
-		}
-		if s.open && len(s.stack) == 1 && s.children[len(s.children)-1].V0 < 0 {
-			s.children[len(s.children)-1].V0 = i - start
-		}
-		if s.open2 && len(s.stack) == 2 && s.fields[len(s.fields)-1].V0 < 0 {
-			s.fields[len(s.fields)-1].V0 = i - start
-		}
-		closed := true
-		switch c := b[i]; {
-		case c == '{' || c == '[':
-			if depth+len(s.stack)+1 > MaxDepth {
-				return i, &syntaxError{i, "nesting deeper than 10000 levels"}
-			}
-			s.stack = append(s.stack, c)
-			i = skipSpace(b, i+1)
-			if i >= len(b) {
-				return i, errNeedMore
-			}
-			if (c == '{' && b[i] == '}') || (c == '[' && b[i] == ']') {
-				s.stack = s.stack[:len(s.stack)-1]
-				i++
-				break
-			}
-			if c == '{' {
-				k0 := i
-				if i, err = objectKey(b, i); err != nil {
-					return i, err
-				}
-				if len(s.stack) <= 2 {
-					s.member(b, start, k0, i)
-				}
-			}
-			closed = false
-		case c == '"':
-			if i, err = scanString(b, i); err != nil {
-				return i, err
-			}
-		case c == 't':
-			if i, err = literal(b, i, "true"); err != nil {
-				return i, err
-			}
-		case c == 'f':
-			if i, err = literal(b, i, "false"); err != nil {
-				return i, err
-			}
-		case c == 'n':
-			if i, err = literal(b, i, "null"); err != nil {
-				return i, err
-			}
-		case c == '-' || (c >= '0' && c <= '9'):
-			if i, err = scanNumber(b, i); err != nil {
-				return i, err
-			}
-		default:
-			return i, &syntaxError{i, "invalid character " + quoteByte(c) + " looking for a value"}
-		}
-		if !closed {
-			continue
-		}
-		// After a value: close containers or move to the next element.
-		for {
-			if s.open2 && len(s.stack) == 2 {
-				s.fields[len(s.fields)-1].V1 = i - start
-				s.open2 = false
-			}
-			if s.open && len(s.stack) == 1 {
-				c := &s.children[len(s.children)-1]
-				c.V1, c.G1 = i-start, len(s.fields)
-				s.open = false
-			}
-			if len(s.stack) == 0 {
-				return i, nil
-			}
-			i = skipSpace(b, i)
-			if i >= len(b) {
-				return i, errNeedMore
-			}
-			top := s.stack[len(s.stack)-1]
-			c := b[i]
-			if c == ',' {
-				i++
-				if top == '{' {
-					if i = skipSpace(b, i); i >= len(b) {
-						return i, errNeedMore
-					}
-					k0 := i
-					if i, err = objectKey(b, i); err != nil {
-						return i, err
-					}
-					if len(s.stack) <= 2 {
-						s.member(b, start, k0, i)
-					}
-				}
-				break
-			}
-			if (top == '{' && c == '}') || (top == '[' && c == ']') {
-				s.stack = s.stack[:len(s.stack)-1]
-				i++
-				continue
-			}
-			if top == '{' {
-				return i, &syntaxError{i, "invalid character " + quoteByte(c) + " after object value (expecting ',' or '}')"}
-			}
-			return i, &syntaxError{i, "invalid character " + quoteByte(c) + " after array element (expecting ',' or ']')"}
-		}
-	}
-}
-
-// member records a member of the outermost object, or of an object
-// inside it: its key runs from k0 to the colon before colonEnd; its
-// value starts at the next value.
-func (s *scanner) member(b []byte, start, k0, colonEnd int) {
-	depth := len(s.stack)
-	if depth > 2 || s.stack[0] != '{' || (depth == 2 && (s.stack[1] != '{' || !s.open)) {
-		return
-	}
-	k1 := colonEnd - 1
-	for k1 > k0 && b[k1-1] != '"' {
-		k1--
-	}
-	sp := Span{K0: k0 - start, K1: k1 - start, V0: -1}
-	if depth == 1 {
-		sp.G0, sp.G1 = len(s.fields), len(s.fields)
-		s.children = append(s.children, sp)
-		s.open = true
-		return
-	}
-	s.fields = append(s.fields, sp)
-	s.open2 = true
 }
 
 // objectKey scans `"key" :` at b[i] and returns the offset after the colon.

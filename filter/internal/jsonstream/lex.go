@@ -3,6 +3,7 @@ package jsonstream
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -38,33 +39,70 @@ var strStop = func() (t [256]bool) {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+const spaces8 = 0x2020202020202020
+
+// skipSpace returns the offset of the first byte at or after i that is
+// not white space. Pretty-printed JSON puts a line break and a run of
+// indenting spaces before every member: the run is measured eight bytes
+// at a time.
 func skipSpace(b []byte, i int) int {
-	// Pretty-printed JSON indents with runs of spaces: skip them eight
-	// at a time.
-	for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == 0x2020202020202020 {
-		i += 8
-	}
-	for i < len(b) && isSpace(b[i]) {
-		i++
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c > ' ': // most calls find no white space at all
+			return i
+		case c == ' ':
+			if i+8 > len(b) {
+				i++
+				continue
+			}
+			x := binary.LittleEndian.Uint64(b[i:]) ^ spaces8
+			if x == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(x) >> 3 // the spaces before the first other byte
+		case c == '\n' || c == '\t' || c == '\r':
+			i++
+		default:
+			return i
+		}
 	}
 	return i
 }
 
-// plainWord says whether none of 8 bytes ends the fast path through a
-// string: no '"', no '\\', no control character, no non-ASCII byte.
-func plainWord(w uint64) bool {
+// stopMask has the high bit set in each byte of w (little-endian) that
+// ends the fast path through a string: '"', '\\', a control character,
+// a non-ASCII byte. Bytes after the first such byte may be flagged
+// wrongly (a borrow runs on); the lowest flag is always exact.
+func stopMask(w uint64) uint64 {
 	const (
 		lo   = 0x0101010101010101
 		hi   = 0x8080808080808080
 		quot = 0x2222222222222222
 		bksl = 0x5c5c5c5c5c5c5c5c
 	)
-	ctl := (w - 0x2020202020202020) &^ w // high bit set where a byte < 0x20 (or >= 0x80)
+	ctl := (w - spaces8) &^ w // high bit set where a byte < 0x20 (or >= 0x80)
 	q := w ^ quot
 	bs := w ^ bksl
 	zq := (q - lo) &^ q   // high bit where a byte is '"'
 	zb := (bs - lo) &^ bs // high bit where a byte is '\\'
-	return (ctl|zq|zb|w)&hi == 0
+	return (ctl | zq | zb | w) & hi
+}
+
+// skipPlain returns the offset of the first byte at or after i that
+// ends the fast path through a string (see strStop), eight at a time.
+func skipPlain(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if m := stopMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && !strStop[b[i]] {
+		i++
+	}
+	return i
 }
 
 // objectKey scans `"key" :` at b[i] and returns the offset after the colon.
@@ -90,13 +128,7 @@ func objectKey(b []byte, i int) (int, error) {
 func scanString(b []byte, i int) (int, error) {
 	i++
 	for {
-		for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		for i < len(b) && !strStop[b[i]] {
-			i++
-		}
-		if i >= len(b) {
+		if i = skipPlain(b, i); i >= len(b) {
 			return i, errNeedMore
 		}
 		switch c := b[i]; {

@@ -62,8 +62,12 @@ type driver struct {
 	procs int
 	sp    splitter
 	bufs  [][]byte
-	docs  int        // documents read so far, in order or in joined segments
-	queue []*segment // segments being read, in input order
+	// readers joined already, to read the next segments with: their
+	// scanner's and Doc's slices keep their capacity, so segments cost
+	// no garbage.
+	readers []*reader
+	docs    int        // documents read so far, in order or in joined segments
+	queue   []*segment // segments being read, in input order
 	// Times in a row no cut was found, and a cut was wrong: twice says
 	// this input does not open its documents on lines of their own.
 	stalls, wrong int
@@ -79,6 +83,7 @@ type segment struct {
 	rerr  error // the read error that ended the input, if any
 
 	h    Handler
+	r    *reader
 	err  error
 	cut  bool // data ended inside a document
 	docs int
@@ -165,6 +170,8 @@ func (d *driver) join() (done bool, err error) {
 	d.h.Join(s.h)
 	d.docs += s.docs
 	d.sp.recycle(s.data)
+	s.r.buf, s.r.src = nil, nil
+	d.readers = append(d.readers, s.r)
 	if s.err != nil {
 		for _, q := range d.queue {
 			<-q.done // nothing runs on after Read returns
@@ -197,13 +204,29 @@ func (d *driver) inOrder(stop int64) (done bool, err error) {
 // start has s heard on a core of its own, by a forked handler.
 func (d *driver) start(s *segment) *segment {
 	s.h = d.h.Fork()
+	s.r = d.segmentReader(s)
 	s.done = make(chan struct{})
 	go func() {
-		r := s.reader(d.name)
-		r.segment = true // the input is checked for documents whole
+		r := s.r
 		_, s.err = r.run(s.h, -1)
 		s.cut, s.docs = r.cut, r.docs
 		close(s.done)
 	}()
 	return s
+}
+
+// segmentReader is a reader for segment s: a spare one, emptied, when
+// there is one.
+func (d *driver) segmentReader(s *segment) *reader {
+	r := &reader{}
+	if n := len(d.readers); n > 0 {
+		r, d.readers = d.readers[n-1], d.readers[:n-1]
+	}
+	sc, doc, text, key := r.sc, r.doc, r.text, r.key
+	*r = *s.reader(d.name)
+	r.segment = true // the input is checked for documents whole
+	r.sc = scanner{stack: sc.stack[:0], children: sc.children[:0], fields: sc.fields[:0]}
+	r.doc = Doc{ms: doc.ms[:0], keys: doc.keys[:0], out: doc.out[:0]}
+	r.text, r.key = text[:0], key[:0]
+	return r
 }

@@ -12,6 +12,7 @@ type splitter struct {
 	src       io.Reader
 	size, max int
 	bufs      *[][]byte // spare buffers
+	grown     int       // the capacity a buffer grew to: new ones start there
 	carry     []byte    // read after the last cut
 	off       int64     // input offset of carry[0]
 	lines     int       // newlines before carry[0]
@@ -38,6 +39,7 @@ func (sp *splitter) next() (*segment, bool) {
 				nb := make([]byte, len(buf), min(2*cap(buf), sp.max))
 				copy(nb, buf)
 				buf = nb
+				sp.grown = max(sp.grown, cap(buf))
 			}
 			n, err := sp.src.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
@@ -127,7 +129,9 @@ func (sp *splitter) buffer() []byte {
 		return b[:0]
 	}
 	// Small at first: one reactor event should not pay for a segment.
-	return make([]byte, 0, min(64<<10, sp.max))
+	// Once a buffer had to grow, the input is a stream: new buffers
+	// start at that size rather than grow (and leave garbage) again.
+	return make([]byte, 0, max(sp.grown, min(64<<10, sp.max)))
 }
 
 func (sp *splitter) recycle(b []byte) {

@@ -28,6 +28,9 @@ type Memory[T any] struct {
 	Warn func(string)
 	// Wait bounds the wait for a lock; 0 means a minute.
 	Wait time.Duration
+	// looked, absent: Recall found Dir missing, and asks no more files
+	// (a preview of a 10,000-minion run with no state dir yet).
+	looked, absent bool
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
@@ -47,6 +50,19 @@ func (m *Memory[T]) base(key string) string {
 // atomically, so it is never seen half written): for a preview. A key
 // never written gives the zero T.
 func (m *Memory[T]) Recall(key string) T {
+	if !m.looked {
+		_, err := os.Stat(m.Dir)
+		m.looked, m.absent = true, errors.Is(err, fs.ErrNotExist)
+	}
+	if m.absent {
+		var none T
+		return none
+	}
+	return m.read(key)
+}
+
+// read reads a key's record from its file.
+func (m *Memory[T]) read(key string) T {
 	var rec T
 	raw, err := os.ReadFile(m.base(key) + ".json")
 	if errors.Is(err, fs.ErrNotExist) {
@@ -70,7 +86,7 @@ func (m *Memory[T]) Recall(key string) T {
 // locks, and writes back the records it returns, before unlocking.
 func (m *Memory[T]) Update(keys []string, decide func(recall func(string) T) map[string]T) error {
 	if len(keys) == 0 {
-		decide(m.Recall) // nothing to lock, nothing to write: make no directory
+		decide(m.read) // nothing to lock, nothing to write: make no directory
 		return nil
 	}
 	if err := os.MkdirAll(m.Dir, 0o700); err != nil {
@@ -100,7 +116,7 @@ func (m *Memory[T]) Update(keys []string, decide func(recall func(string) T) map
 		locks = append(locks, l)
 	}
 	var first error
-	for k, rec := range decide(m.Recall) {
+	for k, rec := range decide(m.read) {
 		if err := m.write(k, rec); err != nil && first == nil {
 			first = err
 		}

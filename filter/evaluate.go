@@ -41,6 +41,8 @@ type judge struct {
 	v          Verdict
 	doc        docState
 	spares     []*judge // forks joined already, to fork again
+	succeeded  []uint64 // the minion's so far (KeepSucceeded), copied to it at its end
+
 }
 
 // docState is what is known of the open document's shape.

@@ -2,11 +2,12 @@ package filter
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/saltmail/saltmail/internal/golden"
 )
 
 // FuzzEvaluate: no input panics; a failure is an *InputError with one
@@ -15,18 +16,7 @@ import (
 // internal/jsonstream checks the reader itself, and its walk of values
 // against gjson's.)
 func FuzzEvaluate(f *testing.F) {
-	for i, path := range corpusFiles(f) {
-		if i%4 != 0 {
-			continue // a quarter of the corpus seeds enough shapes
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if len(b) < 64<<10 {
-			f.Add(b)
-		}
-	}
+	golden.Seed(f)
 	f.Add([]byte(failDoc("m1") + "\n{\"m2\": \"Minion did not return\"}"))
 	f.Add([]byte("jid: 1\n\xef\xbb\xbf{\"a\": [\"x\"]}\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {

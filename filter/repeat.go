@@ -2,7 +2,10 @@ package filter
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"maps"
+	"math/bits"
 	"sort"
 	"time"
 
@@ -50,50 +53,26 @@ type Resolved struct {
 // before: prev is called for each minion. It returns the verdict to
 // mail (repeats left out of each minion's states; minions with nothing
 // new left out, and named in Repeated), the resolved failures, and the
-// memory to keep for each minion it saw. It changes nothing it is given.
+// memory to keep for each minion it saw that has one, or had one (an
+// empty memory that was empty needs no writing). It changes nothing it
+// is given.
 func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Policy) (*Verdict, []Resolved, map[string]Memory) {
-	out := &Verdict{InputError: v.InputError, Documents: v.Documents}
+	out := &Verdict{InputError: v.InputError, Documents: v.Documents, Results: make([]Minion, 0, len(v.Results))}
 	next := map[string]Memory{}
 	var resolved []Resolved
 	for _, m := range v.Results {
-		mem, ok := next[m.ID]
-		if !ok {
-			mem = Memory{}
-			for k, r := range prev(m.ID) {
-				mem[k] = r
+		mem, known := next[m.ID]
+		if !known {
+			if was := prev(m.ID); len(was) > 0 {
+				mem, known = maps.Clone(was), true
 			}
 		}
-		kept := m
-		kept.States = nil
-		for _, s := range m.States {
-			fp := fingerprint(s.Comment, s.Changes)
-			r, had := mem[s.Key]
-			same := had && r.Outcome == s.Outcome && r.Fingerprint == fp
-			if had && r.Outcome == Failed && s.Outcome == Changed && p.SendResolved {
-				resolved = append(resolved, Resolved{Minion: m.ID, Key: s.Key, Was: r, Now: s.Outcome})
-			}
-			remember := s.Outcome == Failed || p.SuppressChanges
-			suppressible := s.Outcome == Failed || p.SuppressChanges
-			if same && suppressible && p.RepeatInterval > 0 && now.Sub(r.Mailed) < p.RepeatInterval {
-				kept.Repeats++
-				continue
-			}
-			kept.States = append(kept.States, s)
-			switch {
-			case remember && same:
-				r.Mailed = now
-				mem[s.Key] = r
-			case remember:
-				mem[s.Key] = Remembered{Outcome: s.Outcome, Fingerprint: fp, First: now, Mailed: now, ID: s.ID, Function: s.Function, Comment: clip(s.Comment)}
-			case had && r.Outcome == Failed && s.Outcome == Pending:
-				// a test run says nothing of whether the failure is over
-			default:
-				delete(mem, s.Key)
-			}
-		}
+		kept := suppressStates(m, &mem, now, p, &resolved)
 		resolveSucceeded(&m, mem, p, &resolved)
-		kept = suppressError(kept, mem, now, p, &resolved)
-		next[m.ID] = mem
+		kept = suppressError(kept, &mem, now, p, &resolved)
+		if known || len(mem) > 0 {
+			next[m.ID] = mem // a memory that was and is empty needs no writing
+		}
 		if len(kept.States) == 0 && (kept.ErrorKind == NoError || kept.ErrorRepeated) && (kept.Repeats > 0 || m.Status == OK) {
 			if kept.Repeats > 0 {
 				out.Repeated = append(out.Repeated, m.ID)
@@ -111,6 +90,48 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 	return out, resolved, next
 }
 
+// suppressStates leaves out of m's states those reported already and
+// updates the minion's memory (made on its first entry: most minions
+// have nothing to remember).
+func suppressStates(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
+	kept := m
+	kept.States = nil
+	for _, s := range m.States {
+		fp := fingerprint(s.Comment, s.Changes)
+		r, had := (*mem)[s.Key]
+		same := had && r.Outcome == s.Outcome && r.Fingerprint == fp
+		if had && r.Outcome == Failed && s.Outcome == Changed && p.SendResolved {
+			*resolved = append(*resolved, Resolved{Minion: m.ID, Key: s.Key, Was: r, Now: s.Outcome})
+		}
+		remember := s.Outcome == Failed || p.SuppressChanges
+		if same && remember && p.RepeatInterval > 0 && now.Sub(r.Mailed) < p.RepeatInterval {
+			kept.Repeats++
+			continue
+		}
+		kept.States = append(kept.States, s)
+		switch {
+		case remember && same:
+			r.Mailed = now
+			mem.set(s.Key, r)
+		case remember:
+			mem.set(s.Key, Remembered{Outcome: s.Outcome, Fingerprint: fp, First: now, Mailed: now, ID: s.ID, Function: s.Function, Comment: clip(s.Comment)})
+		case had && r.Outcome == Failed && s.Outcome == Pending:
+			// a test run says nothing of whether the failure is over
+		default:
+			delete(*mem, s.Key)
+		}
+	}
+	return kept
+}
+
+// set remembers r under key, making the memory on its first entry.
+func (m *Memory) set(key string, r Remembered) {
+	if *m == nil {
+		*m = Memory{}
+	}
+	(*m)[key] = r
+}
+
 // resolveSucceeded resolves the remembered failures whose states
 // succeeded in this run (those that changed are among m.States, and
 // resolved there).
@@ -126,7 +147,7 @@ func resolveSucceeded(m *Minion, mem Memory, p Policy, resolved *[]Resolved) {
 				ok[h] = true
 			}
 		}
-		if !ok[keyPrint(key)] {
+		if !ok[keyPrint([]byte(key))] {
 			continue
 		}
 		if p.SendResolved {
@@ -136,27 +157,39 @@ func resolveSucceeded(m *Minion, mem Memory, p Policy, resolved *[]Resolved) {
 	}
 }
 
-// keyPrint is a state key's 64-bit FNV-1a hash. Two keys of one minion
-// share it with odds of 1 in 2^64: a failure could then be taken for
-// resolved by another state's success.
-func keyPrint[T ~string | ~[]byte](key T) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(key); i++ {
-		h ^= uint64(key[i])
-		h *= 1099511628211
+// keyPrint is a 64-bit hash of a state key, eight bytes at a time (a
+// fleet's run hashes every succeeded state's key). Two keys of one
+// minion share it with odds of about 1 in 2^64: a failure could then be
+// taken for resolved by another state's success.
+func keyPrint(key []byte) uint64 {
+	const k1, k2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
+	h := uint64(len(key)) * k1
+	for len(key) >= 8 {
+		h = mix(h^binary.LittleEndian.Uint64(key), k2)
+		key = key[8:]
 	}
-	return h
+	var tail uint64
+	for i := len(key) - 1; i >= 0; i-- {
+		tail = tail<<8 | uint64(key[i])
+	}
+	return mix(h^tail, k1)
+}
+
+// mix folds the 128-bit product of a and b into 64 bits.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
 
 // suppressError applies the policy to a minion-level error.
-func suppressError(m Minion, mem Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
-	r, had := mem[errorKey]
+func suppressError(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
+	r, had := (*mem)[errorKey]
 	if m.ErrorKind == NoError {
 		if had && m.Counts.Total > 0 {
 			if p.SendResolved {
 				*resolved = append(*resolved, Resolved{Minion: m.ID, Key: errorKey, Was: r, Now: Succeeded})
 			}
-			delete(mem, errorKey)
+			delete(*mem, errorKey)
 		}
 		return m
 	}
@@ -170,7 +203,7 @@ func suppressError(m Minion, mem Memory, now time.Time, p Policy, resolved *[]Re
 	if had && r.Fingerprint == fp {
 		first = r.First
 	}
-	mem[errorKey] = Remembered{Outcome: Failed, Fingerprint: fp, First: first, Mailed: now, Comment: clip(m.Error)}
+	mem.set(errorKey, Remembered{Outcome: Failed, Fingerprint: fp, First: first, Mailed: now, Comment: clip(m.Error)})
 	return m
 }
 

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,36 @@ func TestSuppressErrorsAndChanges(t *testing.T) {
 	remember(t, mem, stateDoc("web3", "boom", "false"), t0, p)
 	if v, _ = remember(t, mem, stateDoc("web3", "boom", "false"), t0.Add(time.Second), p); v.Failed != 1 {
 		t.Error("repeat_interval 0 suppressed a failure")
+	}
+}
+
+// keyPrint tells apart every reported state key of the corpus, every
+// prefix of a long one (the tail bytes) and 100,000 keys alike but for
+// a number.
+func TestKeyPrintsDiffer(t *testing.T) {
+	seen := map[uint64]string{}
+	add := func(k string) {
+		if other, dup := seen[keyPrint([]byte(k))]; dup && other != k {
+			t.Errorf("%q and %q share a print", k, other)
+		}
+		seen[keyPrint([]byte(k))] = k
+	}
+	for _, path := range corpusFiles(t) {
+		v, _ := evalFile(t, path)
+		for _, m := range v.Results {
+			for _, s := range m.States {
+				add(s.Key)
+			}
+		}
+	}
+	long := "file_|-/etc/nginx/sites-available/default_|-/etc/nginx/sites-available/default_|-managed"
+	for i := range long {
+		add(long[:i])
+	}
+	for i := 0; i < 100000; i++ { // a big minion's keys, alike but for a number
+		add(fmt.Sprintf("file_|-conf%d_|-/etc/app/conf%d_|-managed", i, i))
+	}
+	if len(seen) < 100100 {
+		t.Errorf("only %d keys", len(seen))
 	}
 }

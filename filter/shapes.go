@@ -2,6 +2,7 @@ package filter
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 
@@ -221,6 +222,7 @@ func (j *judge) minion(id string, ret jsonstream.Value, inOrch bool) (m Minion, 
 			return m, true
 		}
 	case jsonstream.Object:
+		j.succeeded = j.succeeded[:0]
 		ret.Each(func(k []byte, v jsonstream.Value) bool {
 			if v.Kind() == jsonstream.Object && bytes.Contains(k, sepBytes) {
 				ok = true
@@ -228,6 +230,9 @@ func (j *judge) minion(id string, ret jsonstream.Value, inOrch bool) (m Minion, 
 			}
 			return true
 		})
+		if len(j.succeeded) > 0 {
+			m.succeeded = slices.Clone(j.succeeded) // sized once: no garbage per state
+		}
 		if ok {
 			sort.SliceStable(m.States, func(i, j int) bool { return m.States[i].RunNum < m.States[j].RunNum })
 			return m, true

@@ -90,7 +90,7 @@ func (j *judge) state(m *Minion, key []byte, entry jsonstream.Value) {
 		}
 	}
 	if o == Succeeded && j.opts.KeepSucceeded && !j.opts.TotalsOnly {
-		m.succeeded = append(m.succeeded, keyPrint(key))
+		j.succeeded = append(j.succeeded, keyPrint(key))
 	}
 	if o == Changed || (o != Succeeded && hasChanges(f[1].Raw)) {
 		m.WithChanges++

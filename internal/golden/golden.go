@@ -92,3 +92,21 @@ func Rel(capture string) string {
 func Path(parts ...string) string {
 	return filepath.Join(append([]string{"..", "testdata", "golden"}, parts...)...)
 }
+
+// Seed adds a quarter of the captures (each under 64 KiB) to a fuzz
+// target's corpus: enough of Salt's shapes to start from.
+func Seed(f *testing.F) {
+	f.Helper()
+	for i, path := range Captures(f) {
+		if i%4 != 0 {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package jsonstream
 
 import (
-	"os"
 	"testing"
 
 	"github.com/saltmail/saltmail/filter/internal/streamtest"
@@ -14,18 +13,7 @@ import (
 // cores, nor on releasing documents; held documents hold what was
 // heard; and Each walks every value as gjson does (see recorder).
 func FuzzRead(f *testing.F) {
-	for i, path := range golden.Captures(f) {
-		if i%4 != 0 {
-			continue // a quarter of the corpus seeds enough shapes
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if len(b) < 64<<10 {
-			f.Add(b)
-		}
-	}
+	golden.Seed(f)
 	for _, in := range streamtest.Hard() {
 		if len(in) < 16<<10 {
 			f.Add([]byte(in))

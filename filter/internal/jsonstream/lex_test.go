@@ -1,6 +1,10 @@
 package jsonstream
 
-import "testing"
+import (
+	"math/rand"
+	"strings"
+	"testing"
+)
 
 // The eight-bytes-at-a-time fast paths must stop exactly where the
 // byte-by-byte loops stop: every byte value at every position, after
@@ -30,6 +34,24 @@ func TestFastPathsStopWhereBytesDo(t *testing.T) {
 					t.Fatalf("lead %q, %#x at %d: skipSpace %d, bytes %d", lead, c, pos, fast, slow)
 				}
 			}
+		}
+	}
+}
+
+// lastDocLine finds what bytes.LastIndex finds.
+func TestLastDocLine(t *testing.T) {
+	cases := []string{"", "{", "\n", "\n{", "{\n{", "\n{\n{", "a\n{b\n{c", "{{{", "\n\n{{\n", "x{\n", strings.Repeat("  {\n", 50) + "\n{" + strings.Repeat(" {x", 30)}
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, rng.Intn(300))
+		for k := range b {
+			b[k] = " \n{x"[rng.Intn(4)]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		if got, want := lastDocLine([]byte(c)), strings.LastIndex(c, "\n{"); got != want {
+			t.Fatalf("lastDocLine(%q) = %d, want %d", c, got, want)
 		}
 	}
 }

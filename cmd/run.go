@@ -81,6 +81,26 @@ func (t *tail) String() string {
 
 const tailBytes = 8 << 10
 
+// quiet: the verdict shows no failed state, no minion in error, nothing
+// Salt said instead of returns, and it was read whole.
+func quiet(v *filter.Verdict) bool {
+	return v.Failed == 0 && v.Errors == 0 && len(v.SaltErrors) == 0 && v.InputError == ""
+}
+
+// commandFailure is the mail about a command that failed, with what its
+// output showed, if it printed any.
+func (s *resolved) commandFailure(command []string, status, stderr string, v *filter.Verdict, now time.Time) (outgoing, error) {
+	cf := report.CommandFailure{Command: command, Status: status, Host: s.host, Stderr: stderr, Stdout: strings.Join(v.Warnings, "\n")}
+	if v.Documents > 0 {
+		cf.Output, _ = report.Text(v, s.mail.head.PartLimit)
+	}
+	m, err := report.BuildCommandFailure(cf, s.mail.options(now, s.host))
+	if err != nil {
+		return outgoing{}, err
+	}
+	return s.mail.outgoing(m)
+}
+
 func runRun(opts *RunOptions) error {
 	f := opts.IO
 	s, err := resolve(f, &opts.Config, nil)
@@ -139,13 +159,11 @@ func runRun(opts *RunOptions) error {
 
 	now := f.now()
 	var msgs []outgoing
-	if code != 0 && v.Documents == 0 {
-		cf := report.CommandFailure{Command: opts.Command, Status: status, Host: s.host, Stderr: stderr.String(), Stdout: strings.Join(v.Warnings, "\n")}
-		m, err := report.BuildCommandFailure(cf, s.mail.options(now, s.host))
-		if err != nil {
-			return &exitError{code: 2, err: err}
-		}
-		o, err := s.mail.outgoing(m)
+	if code != 0 && (v.Documents == 0 || quiet(v)) {
+		// The command failed and its output says nothing of it (no JSON;
+		// or salt-ssh's exit 20, state.low's exit 1, a returner's failure
+		// beside clean states): the failure itself is the news.
+		o, err := s.commandFailure(opts.Command, status, stderr.String(), v, now)
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}

@@ -26,6 +26,12 @@ func TestRun(t *testing.T) {
 		{"false", []string{"false"}, nil, 1, "[salt] command failed on master1: false (exit status 1)", "exit status 1"},
 		{"time-out", []string{"sleep", "30"}, []string{"--timeout", "200ms"}, 124, "[salt] command failed on master1: sleep 30 (killed after 200ms)", "killed after 200ms"},
 		{"cannot start", []string{"/nonexistent/salt-call"}, nil, 127, "[salt] command failed on master1: /nonexistent/salt-call (could not start", "no such file"},
+		// The exit says it failed, the output says nothing of it: mail the
+		// failure, with what the output showed.
+		{"salt-ssh's exit 20 beside clean states", []string{"sh", "-c", "cat " + corpus("master/salt.state.apply.nochange.json.out") + "; exit 20"}, nil, 20,
+			"[salt] command failed on master1: sh -c cat", "Its output shows:"},
+		{"state.low ok, exit 1 (Salt 3008.4)", []string{"sh", "-c", "cat " + corpus("salt-3008.4/state.low.ok.json.out") + "; exit 1"}, nil, 1,
+			"[salt] command failed on master1: sh -c cat", "low_ok"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -36,12 +36,13 @@ type Evaluator struct {
 type judge struct {
 	opts       Options
 	plainPaths bool      // result and changes paths are plain keys
-	fieldKeys  [3]string // then: the result, changes and duration keys
+	fieldKeys  [4]string // then: the result, changes, duration and __parallel__ keys
 	funs       map[string]bool
 	v          Verdict
 	doc        docState
-	spares     []*judge // forks joined already, to fork again
-	succeeded  []uint64 // the minion's so far (KeepSucceeded), copied to it at its end
+	spares     []*judge  // forks joined already, to fork again
+	succeeded  []uint64  // the minion's so far (KeepSucceeded), copied to it at its end
+	low        [2]string // an event's state.low: the state module and function run
 
 }
 
@@ -64,7 +65,7 @@ func NewEvaluator(opts Options) *Evaluator {
 
 func newJudge(opts Options, funs map[string]bool) *judge {
 	j := &judge{opts: opts, funs: funs, plainPaths: isPlainKey(opts.ResultPath) && isPlainKey(opts.ChangesPath),
-		fieldKeys: [3]string{opts.ResultPath, opts.ChangesPath, "duration"}}
+		fieldKeys: [4]string{opts.ResultPath, opts.ChangesPath, "duration", "__parallel__"}}
 	j.v.totalsOnly = opts.TotalsOnly
 	return j
 }
@@ -103,7 +104,25 @@ func (j *judge) Text(t jsonstream.Text) {
 		j.v.add(Minion{ID: id, ErrorKind: NoReturn, Error: string(t.Bytes)})
 		return
 	}
+	if l := strings.TrimSpace(string(t.Bytes)); strings.HasPrefix(l, noMatch) {
+		// The salt CLI's word that the job went nowhere; the `{}` after
+		// it holds no minion.
+		j.v.saltError(l)
+		return
+	}
 	j.v.warn(t.Name, ": line ", strconv.Itoa(t.Line), ": skipped a line that is not JSON: ", string(t.Bytes))
+}
+
+// noMatch starts the salt CLI's line for a target that matched nothing:
+// "No minions matched the target. No command was sent, no jid was
+// assigned."
+const noMatch = "No minions matched the target."
+
+// String hears a document that is one JSON string: the salt CLI says so
+// when the job could not run at all (the master did not answer).
+func (j *judge) String(v jsonstream.Value) {
+	j.v.Documents++
+	j.v.saltError(parse(v).Str)
 }
 
 // Start: a document opens; its shape is not known yet.

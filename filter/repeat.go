@@ -58,6 +58,9 @@ type Resolved struct {
 // is given.
 func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Policy) (*Verdict, []Resolved, map[string]Memory) {
 	out := &Verdict{InputError: v.InputError, Documents: v.Documents, Results: make([]Minion, 0, len(v.Results))}
+	for _, e := range v.SaltErrors {
+		out.saltError(e)
+	}
 	next := map[string]Memory{}
 	var resolved []Resolved
 	for _, m := range v.Results {

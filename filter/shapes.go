@@ -35,7 +35,10 @@ func (j *judge) document(ms []jsonstream.Member) {
 		jid, _ := get("jid")
 		rc, _ := get("retcode")
 		ok, _ := get("success")
+		args, _ := get("fun_args")
+		j.low = lowOf(parse(fun).String(), parse(args))
 		j.event(parse(id).String(), parse(jid).String(), parse(fun).String(), ret, parse(rc), parse(ok))
+		j.low = [2]string{}
 	case hasRet && len(ms) == 1 && ret.Kind() == jsonstream.Array:
 		// salt-api / pepper: {"return": [ {minion map}, ... ]}
 		for _, d := range parse(ret).Array() {
@@ -46,10 +49,16 @@ func (j *judge) document(ms []jsonstream.Member) {
 	case hasRes && hasFunction && res.Kind() == jsonstream.Object:
 		// salt-run jobs.list_job: {"jid", "Function", "Result": {id: {"return", "retcode", "success"}}}
 		jid, _ := get("jid")
-		parse(res).ForEach(func(k, v gjson.Result) bool {
+		args, _ := get("Arguments")
+		j.low = lowOf(parse(function).String(), parse(args))
+		result := parse(res)
+		result.ForEach(func(k, v gjson.Result) bool {
 			j.event(k.String(), parse(jid).String(), parse(function).String(), value(v.Get("return")), v.Get("retcode"), v.Get("success"))
 			return true
 		})
+		j.low = [2]string{}
+		minions, _ := get("Minions")
+		j.missing(parse(minions), result, parse(jid).String(), parse(function).String())
 	default:
 		jid := ""
 		for _, m := range ms {
@@ -230,6 +239,12 @@ func (j *judge) minion(id string, ret jsonstream.Value, inOrch bool) (m Minion, 
 			}
 			return true
 		})
+		if !ok && isStateEntry(ret) {
+			// state.low returns one state entry, not a map of them.
+			ok = true
+			j.state(&m, lowKey(ret, j.low), ret)
+		}
+		m.RunTimeMS += m.parallelMS
 		if len(j.succeeded) > 0 {
 			m.succeeded = slices.Clone(j.succeeded) // sized once: no garbage per state
 		}
@@ -251,4 +266,57 @@ func errorLines(ret jsonstream.Value) (lines []string, ok bool) {
 		return true
 	})
 	return lines, ok
+}
+
+// isStateEntry: a return that is itself one state's result, with the
+// fields Salt requires of every state (salt/state.py): name, changes,
+// result and comment. state.low returns that.
+func isStateEntry(ret jsonstream.Value) bool {
+	var f [4]jsonstream.Value
+	ret.Find([]string{"result", "changes", "comment", "name"}, f[:])
+	return f[0].Kind() != jsonstream.Invalid && f[1].Kind() != jsonstream.Invalid &&
+		f[2].Kind() != jsonstream.Invalid && f[3].Kind() != jsonstream.Invalid
+}
+
+// lowKey makes the state key Salt would have given a state.low entry:
+// <state>_|-<__id__>_|-<name>_|-<fun>. The entry names neither state nor
+// function; an event's fun_args do (low), else it is "state.low".
+func lowKey(entry jsonstream.Value, low [2]string) []byte {
+	var f [2]jsonstream.Value
+	entry.Find([]string{"__id__", "name"}, f[:])
+	name := text(parse(f[1]))
+	id := name
+	if f[0].Kind() == jsonstream.String {
+		id = parse(f[0]).Str
+	}
+	mod, fun := low[0], low[1]
+	if mod == "" || fun == "" {
+		mod, fun = "state", "low"
+	}
+	return []byte(mod + sep + id + sep + name + sep + fun)
+}
+
+// lowOf reads the state module and function of a state.low job from its
+// arguments: [{"state": "cmd", "fun": "run", ...}].
+func lowOf(fun string, args gjson.Result) [2]string {
+	if fun != "state.low" {
+		return [2]string{}
+	}
+	low := args.Get("0")
+	return [2]string{low.Get("state").String(), low.Get("fun").String()}
+}
+
+// missing reports the minions a jobs.list_job names as targeted but
+// whose return the job cache does not hold: they did not return (or not
+// yet, when the job still runs).
+func (j *judge) missing(minions, result gjson.Result, jid, fun string) {
+	if !j.funs[fun] {
+		return
+	}
+	for _, id := range minions.Array() {
+		if id.Type != gjson.String || result.Get(gjson.Escape(id.Str)).Exists() {
+			continue
+		}
+		j.v.add(Minion{ID: id.Str, JID: jid, Fun: fun, ErrorKind: NoReturn, Error: "Minion did not return: the job cache holds no return of it"})
+	}
 }

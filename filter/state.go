@@ -82,7 +82,11 @@ func (j *judge) state(m *Minion, key []byte, entry jsonstream.Value) {
 	o := outcome(f[0], f[1])
 	dur := durationMS(f[2])
 	m.Counts.Total++
-	m.RunTimeMS += dur
+	if f[3].Kind() == jsonstream.True {
+		m.parallelMS = max(m.parallelMS, dur)
+	} else {
+		m.RunTimeMS += dur
+	}
 	if len(j.opts.Rules) > 0 {
 		var ignored bool
 		if o, ignored = ruling(j.opts.Rules, facts(m.ID, key, entry.Raw), o); ignored {
@@ -114,15 +118,15 @@ func (j *judge) state(m *Minion, key []byte, entry jsonstream.Value) {
 	}
 }
 
-// fields reads a state's result, changes and duration (no value where
-// the entry has none). With the plain default paths one walk over the
-// entry's members finds them and stops there (GetMany would scan it
-// once per path); with TotalsOnly the duration is not needed either.
-// The first of duplicate keys wins, as with gjson.Get.
-func (j *judge) fields(entry jsonstream.Value) [3]jsonstream.Value {
-	var f [3]jsonstream.Value
+// fields reads a state's result, changes, duration and __parallel__
+// (no value where the entry has none). With the plain default paths one
+// walk over the entry's members finds them and stops there (GetMany
+// would scan it once per path); with TotalsOnly the run time is not
+// needed either. The first of duplicate keys wins, as with gjson.Get.
+func (j *judge) fields(entry jsonstream.Value) [4]jsonstream.Value {
+	var f [4]jsonstream.Value
 	if !j.plainPaths {
-		for i, r := range gjson.GetManyBytes(entry.Raw, j.opts.ResultPath, j.opts.ChangesPath, "duration") {
+		for i, r := range gjson.GetManyBytes(entry.Raw, j.opts.ResultPath, j.opts.ChangesPath, "duration", "__parallel__") {
 			f[i] = value(r)
 		}
 		return f

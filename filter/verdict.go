@@ -122,9 +122,12 @@ type Minion struct {
 	ErrorList []string `json:"-"`
 	// States holds the failed, changed and pending states in run order.
 	States []State `json:"states"`
-	// RunTimeMS is the sum of all states' durations, as Salt's summary
-	// shows it.
+	// RunTimeMS is the run time Salt's summary shows: the durations of
+	// the states run one after another, plus the longest of those run in
+	// parallel (__parallel__), which ran beside each other.
 	RunTimeMS float64 `json:"run_time_ms"`
+	// parallelMS is the longest __parallel__ state's duration so far.
+	parallelMS float64
 	// WithChanges counts states with non-empty changes whatever their
 	// result, and Warned those with a warnings list: Salt's summary
 	// shows both.
@@ -155,6 +158,11 @@ type Verdict struct {
 	Repeated []string `json:"-"`
 	// Documents counts the JSON documents read.
 	Documents int `json:"-"`
+	// SaltErrors are what Salt said instead of returns: the job could
+	// not run (a bare JSON string: "Salt request timed out. The master
+	// is not responding. ...") or went nowhere ("No minions matched the
+	// target. ..."). Either makes the run critical.
+	SaltErrors []string `json:"salt_errors,omitempty"`
 	// InputError is the reason the input could not be read, if it could not.
 	InputError string `json:"input_error,omitempty"`
 	// Warnings name the text lines that were skipped.
@@ -213,6 +221,14 @@ func (v *Verdict) add(m Minion) {
 	}
 }
 
+// saltError keeps what Salt said instead of returns (at most maxNotes).
+func (v *Verdict) saltError(text string) {
+	if len(v.SaltErrors) < maxNotes {
+		v.SaltErrors = append(v.SaltErrors, text)
+	}
+	v.Status = max(v.Status, Critical)
+}
+
 // ErrorCount returns how many minions are in error of the given kind.
 func (v *Verdict) ErrorCount(k ErrorKind) int { return v.byKind[k] }
 
@@ -249,6 +265,9 @@ func (v *Verdict) merge(o *Verdict) {
 	v.Errors += o.Errors
 	v.Results = append(v.Results, o.Results...)
 	v.Documents += o.Documents
+	for _, e := range o.SaltErrors {
+		v.saltError(e)
+	}
 	if v.InputError == "" {
 		v.InputError = o.InputError
 	}

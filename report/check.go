@@ -15,6 +15,9 @@ import (
 func CheckLine(v *filter.Verdict) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SALT %s - ", strings.ToUpper(v.Status.String()))
+	if len(v.SaltErrors) > 0 {
+		fmt.Fprintf(&b, "salt said %q; ", clean(v.SaltErrors[0], maxHeaderValue))
+	}
 	if v.InputError != "" {
 		fmt.Fprintf(&b, "input unreadable (%s); ", v.InputError)
 	}

@@ -18,6 +18,9 @@ type CommandFailure struct {
 	Host    string
 	Stderr  string // the tail of its stderr
 	Stdout  string // the lines it printed that were not JSON (their start)
+	// Output is the report of the Salt output it printed, when it
+	// printed some that shows no failure: the text part of its mail.
+	Output string
 }
 
 var commandTmpl = template.Must(template.New("cmd").Parse(`<!DOCTYPE html>
@@ -27,6 +30,7 @@ var commandTmpl = template.Must(template.New("cmd").Parse(`<!DOCTYPE html>
 <p style="margin:0 0 4px 0">Command:</p><pre style="margin:0 0 12px 0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Cmd}}</pre>
 {{- if .Stderr}}<p style="margin:0 0 4px 0">Its stderr ended with:</p><pre style="margin:0 0 12px 0;padding:8px;background:#fbe9e7;color:#b71c1c;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stderr}}</pre>{{end}}
 {{- if .Stdout}}<p style="margin:0 0 4px 0">It printed on stdout (not JSON):</p><pre style="margin:0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Stdout}}</pre>{{end}}
+{{- if .Output}}<p style="margin:12px 0 4px 0">Its output shows:</p><pre style="margin:0;padding:8px;background:#f5f5f5;white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:12px">{{.Output}}</pre>{{end}}
 </body></html>
 `))
 
@@ -37,6 +41,9 @@ func BuildCommandFailure(c CommandFailure, o MailOptions) (*gomail.Message, erro
 	}
 	cmdline := strings.Join(c.Command, " ")
 	head := fmt.Sprintf("The command failed on %s (%s) and printed no usable Salt output.", c.Host, c.Status)
+	if c.Output != "" {
+		head = fmt.Sprintf("The command failed on %s (%s), though its output shows no failed state and no error.", c.Host, c.Status)
+	}
 	var text strings.Builder
 	fmt.Fprintf(&text, "%s\n\nCommand:\n    %s\n", head, cmdline)
 	if c.Stderr != "" {
@@ -45,8 +52,11 @@ func BuildCommandFailure(c CommandFailure, o MailOptions) (*gomail.Message, erro
 	if c.Stdout != "" {
 		fmt.Fprintf(&text, "\nIt printed on stdout (not JSON):\n%s\n", indent(c.Stdout))
 	}
+	if c.Output != "" {
+		fmt.Fprintf(&text, "\nIts output shows:\n\n%s", c.Output)
+	}
 	var html bytes.Buffer
-	err := commandTmpl.Execute(&html, map[string]string{"Head": head, "Cmd": cmdline, "Stderr": c.Stderr, "Stdout": c.Stdout})
+	err := commandTmpl.Execute(&html, map[string]string{"Head": head, "Cmd": cmdline, "Stderr": c.Stderr, "Stdout": c.Stdout, "Output": c.Output})
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ const (
 
 type htmlView struct {
 	Headline   string
+	SaltErrors []string
 	InputError string
 	// Rows and Minions are rendered one by one (parts.html) to fit the
 	// part's limit; html/template escaped them then.
@@ -69,7 +70,7 @@ type htmlLine struct{ Text, Color string }
 // from Salt goes through html/template, so it is escaped; styles are
 // inline because mail clients drop <style> blocks.
 func HTML(v *filter.Verdict, limit int) (string, error) {
-	view := htmlView{Headline: headline(v), InputError: v.InputError}
+	view := htmlView{Headline: headline(v), SaltErrors: v.SaltErrors, InputError: v.InputError}
 	c := newCutter(limit, reportedStates(v))
 	var err error
 	// A minion costs its table row and its block: fit measures both,

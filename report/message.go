@@ -39,9 +39,10 @@ type MailOptions struct {
 }
 
 // Reportable says whether a verdict is news: a minion has an outcome
-// that mails (on), or the input could not be read.
+// that mails (on), Salt said the job could not run or went nowhere, or
+// the input could not be read.
 func Reportable(v *filter.Verdict, on filter.Outcomes) bool {
-	if v.InputError != "" {
+	if v.InputError != "" || len(v.SaltErrors) > 0 {
 		return true
 	}
 	for i := range v.Results {
@@ -53,9 +54,17 @@ func Reportable(v *filter.Verdict, on filter.Outcomes) bool {
 }
 
 // Split makes one verdict per minion with an outcome that mails, for
-// --per-minion. An unreadable input adds its reason to each.
+// --per-minion. An unreadable input adds its reason to each; what Salt
+// said instead of returns is a mail of its own.
 func Split(v *filter.Verdict, on filter.Outcomes) []*filter.Verdict {
 	var out []*filter.Verdict
+	if len(v.SaltErrors) > 0 {
+		s := &filter.Verdict{Status: filter.Critical, SaltErrors: v.SaltErrors, InputError: v.InputError, Documents: v.Documents}
+		if v.InputError != "" {
+			s.Status = filter.Unknown
+		}
+		out = append(out, s)
+	}
 	for _, m := range v.Results {
 		if !on.Wants(&m) {
 			continue

@@ -30,6 +30,7 @@ type SubjectData struct {
 	Fun                                        string // the job function when every result shares it
 	Job                                        string // "Fun JID", or what of it is known
 	Summary                                    string // "2 failed, 3 changed, 1 did not return"
+	SaltError                                  string // what Salt said instead of returns, if it did
 }
 
 // ParseSubject checks a subject template before any mail is made.
@@ -66,6 +67,10 @@ func subjectData(v *filter.Verdict) SubjectData {
 	d.JID, d.Fun = jobOf(v)
 	d.Job = strings.TrimSpace(d.Fun + " " + d.JID)
 	var parts []string
+	if len(v.SaltErrors) > 0 {
+		d.SaltError = clean(v.SaltErrors[0], 120)
+		parts = append(parts, d.SaltError)
+	}
 	add := func(n int, what string) {
 		if n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))

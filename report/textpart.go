@@ -15,6 +15,12 @@ import (
 func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 	var b strings.Builder
 	b.WriteString(headline(v) + "\n")
+	for _, e := range v.SaltErrors {
+		b.WriteString("\nSalt said instead of returns:\n")
+		for _, l := range splitLines(e) {
+			line(&b, 4, stripEsc(l))
+		}
+	}
 	if v.InputError != "" {
 		b.WriteString("\nThe input could not be read to the end; what arrived before the fault is below.\n")
 		b.WriteString("  " + stripEsc(v.InputError) + "\n")
@@ -70,6 +76,9 @@ func reportedStates(v *filter.Verdict) int {
 
 // headline says in one line what the whole mail is about.
 func headline(v *filter.Verdict) string {
+	if len(v.SaltErrors) > 0 && v.Minions == 0 {
+		return "Salt: the job did not run or reached no minion"
+	}
 	s := fmt.Sprintf("Salt: %d failed, %d changed, %d pending on %s", v.Failed, v.Changed, v.Pending, plural(v.Minions, "minion"))
 	if e := errorKinds(v); e != "" {
 		s += " (" + e + ")"

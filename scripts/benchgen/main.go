@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,9 +125,15 @@ func pick(pool map[string][]entry, rng *rand.Rand) entry {
 }
 
 func load(dir string) (map[string][]entry, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json.out"))
-	// handmade/ holds shapes no capture can produce: not a fleet's.
-	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(filepath.Dir(f)) == "handmade" })
+	// The Salt 3006.0 captures of a master with three minions and of
+	// salt-call: a fleet's runs. (handmade/ holds shapes no capture can
+	// produce; salt-<version>/ the odd cases of later releases.) The
+	// stream stays the same as new cases join the corpus.
+	var files []string
+	for _, d := range []string{"local", "master", "master-minion3-down"} {
+		m, _ := filepath.Glob(filepath.Join(dir, d, "*.json.out"))
+		files = append(files, m...)
+	}
 	sort.Strings(files)
 	pool := map[string][]entry{}
 	seen := map[string]bool{}

@@ -12,6 +12,7 @@ import (
 type quiet struct{}
 
 func (quiet) Text(Text)           {}
+func (quiet) String(Value)        {}
 func (quiet) Start(*Doc)          {}
 func (quiet) Member(*Doc, Member) {}
 func (quiet) End(*Doc)            {}

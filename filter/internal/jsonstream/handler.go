@@ -7,6 +7,9 @@ import "io"
 type Handler interface {
 	// Text: a line that is not JSON was skipped.
 	Text(Text)
+	// String: a line is one JSON string, a document that is not an
+	// object (what the salt CLI prints when a job could not run).
+	String(Value)
 	// Start: a document opens; the Doc holds its members until End or
 	// Release.
 	Start(*Doc)
@@ -61,6 +64,8 @@ func (r *reader) run(h Handler, stop int64) (stopped bool, err error) {
 		switch tok.kind {
 		case tokText:
 			h.Text(Text{Name: r.name, Line: tok.line, Bytes: tok.value})
+		case tokString:
+			h.String(Value{Raw: tok.value})
 		case tokStart:
 			d.reset()
 			d.holding = true

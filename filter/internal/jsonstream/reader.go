@@ -15,6 +15,7 @@ const (
 	tokMember                  // one top-level "key": value pair of it
 	tokEnd                     // the object closes
 	tokText                    // a line of the stream that is not JSON
+	tokString                  // a line that is one JSON string: a document of its own
 )
 
 // token is one step through the stream. Its slices point into the

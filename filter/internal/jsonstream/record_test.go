@@ -34,6 +34,10 @@ func (r *recorder) Text(t Text) {
 	r.log = append(r.log, fmt.Sprintf("text %s:%d %q", t.Name, t.Line, t.Bytes))
 }
 
+func (r *recorder) String(v Value) {
+	r.log = append(r.log, fmt.Sprintf("string %s", v.Raw))
+}
+
 func (r *recorder) Start(d *Doc) {
 	r.log = append(r.log, "start")
 	r.heard, r.released = r.heard[:0], false

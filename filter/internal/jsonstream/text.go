@@ -44,7 +44,48 @@ func (r *reader) between() (token, error) {
 		r.docStart, r.docLine = off, line
 		return token{kind: tokStart, off: off, line: line}, nil
 	}
+	if b[i] == '"' {
+		if tok, ok, err := r.bareString(i); ok || err != nil {
+			return tok, err
+		}
+	}
 	return r.textLine(i)
+}
+
+// maxBareString bounds a line that may be one JSON string: past it, the
+// line is text, kept by its first bytes only.
+const maxBareString = 1 << 20
+
+// bareString reads a line that is one JSON string and nothing else: a
+// document that is not an object. (The salt CLI prints one when a job
+// could not run: "Salt request timed out. The master is not responding.
+// ...".) ok is false when the line is something else: text.
+func (r *reader) bareString(i int) (tok token, ok bool, err error) {
+	b := r.buf
+	end, err := scanString(b, i)
+	if err == errNeedMore {
+		if r.eof || len(b)-i > maxBareString {
+			return token{}, false, nil
+		}
+		return token{}, false, errNeedMore
+	}
+	if err != nil {
+		return token{}, false, nil
+	}
+	j := end
+	for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r') {
+		j++
+	}
+	if j >= len(b) && !r.eof {
+		return token{}, false, errNeedMore
+	}
+	if j < len(b) && b[j] != '\n' {
+		return token{}, false, nil
+	}
+	off, line := r.at(i)
+	r.pos = j
+	r.docs++
+	return token{kind: tokString, value: b[i:end], off: off, line: line}, true, nil
 }
 
 // textLine consumes one line of non-JSON text starting at b[i], keeping

@@ -77,6 +77,12 @@ func Hard() map[string]string {
 		"byte-order marks":         "\xef\xbb\xbf" + fails + "\xef\xbb\xbf" + fails,
 		"CR LF":                    strings.ReplaceAll(fails, "\n", "\r\n"),
 		"no newline at the end":    strings.TrimSuffix(fails, "\n"),
+		// What the salt CLI prints when a job did not run: a document
+		// that is one JSON string, or a text line then an empty map.
+		"a bare string between documents": fails + "\"Salt request timed out. The master is not responding.\"\n" + fails + "  \"a \\\"quoted\\\" one\"  \r\n",
+		"a bare string alone":             "\"Salt request timed out.\"",
+		"no minion matched":               "No minions matched the target. No command was sent, no jid was assigned.\n{}\n",
+		"a quoted line that is text":      "\"quoted\" then text\n\"unterminated\n" + fails,
 	}
 }
 

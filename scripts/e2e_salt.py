@@ -18,7 +18,11 @@ applied with salt-call --local to install them. Then:
    `saltmail run -- false`: a mail with the exit status; the cron example
    line runs a highstate through `saltmail run`: a mail;
 5. `state.apply test=True`: a mail of pending states, no failures;
-6. an SLS with a Jinja error: a mail with Salt's render error.
+6. an SLS with a Jinja error: a mail with Salt's render error;
+7. noise control through the reactor: mailed once, then resolved;
+8. what Salt says instead of states: state.low through the reactor and
+   through saltmail run, a target that matches nothing, jobs.list_job
+   of a job whose minion was stopped, and the master stopped.
 Each output Salt printed is also checked against the corpus's shapes.
 """
 import base64
@@ -410,6 +414,42 @@ def run_scenarios(saltmail, mp, salt, root):
     out, mail = pipe("*", "state.apply", "e2e_change", "-b", "1", "-t", "5", to="batch@example.com")
     if "did not return" not in mail["Subject"] or "minion2 did not respond" not in mail["Text"]:
         fail(f"batch dead minion mail: {mail['Subject']!r}\n{out[:400]!r}\n{mail['Text'][:600]}")
+
+    # 8. what Salt says instead of a map of states (issue 12)
+    low = '{"state": "cmd", "fun": "run", "name": "exit 1", "__id__": "e2e_low"}'
+    before = len(reactor_mails())
+    salt.salt("minion1", "state.low", low, "--out=json")
+    wait_for("the reactor's state.low mail", lambda: any(
+        m["Subject"].startswith("[salt] minion1: 1 failed (state.low ") for m in reactor_mails()[: len(reactor_mails()) - before]), timeout=90)
+    mail = next(m for m in reactor_mails() if m["Subject"].startswith("[salt] minion1: 1 failed (state.low "))
+    if "ID: e2e_low" not in mail["Text"] or "Function: cmd.run" not in mail["Text"]:
+        fail(f"state.low through the reactor:\n{mail['Text'][:600]}")
+    out, mail = pipe("nomatch*", "state.apply", "e2e_change", to="nomatch@example.com")
+    if not mail["Subject"].startswith("[salt] 0 minions: No minions matched the target."):
+        fail(f"a target that matched nothing: {mail['Subject']!r}")
+    job = salt.salt("--async", "*", "state.apply", "e2e_change")
+    jid = job.stdout.decode().strip().rsplit(" ", 1)[-1]
+    wait_for("minion1's return in the job cache", lambda: b'"minion1"' in subprocess.run(
+        [salt.bin("salt-run"), "-c", salt.conf, "jobs.lookup_jid", jid, "--out=json"], capture_output=True).stdout, timeout=60)
+    listed = subprocess.run([salt.bin("salt-run"), "-c", salt.conf, "jobs.list_job", jid, "--out=json"], capture_output=True)
+    check = subprocess.run([binary, "check", "--config", config], input=listed.stdout, capture_output=True)
+    if check.returncode != 2 or b"(1 did not return)" not in check.stdout:
+        fail(f"jobs.list_job with minion2 stopped: exit {check.returncode}: {check.stdout!r}")
+    mail = run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.low",
+                '{"state": "test", "fun": "succeed_with_changes", "name": "ok", "__id__": "e2e_low_ok"}', "--out=json"],
+               "lowok@example.com", 1 if salt_version(salt) >= (3008,) else 0)
+    if "e2e_low_ok" not in mail["Text"]:
+        fail(f"state.low through saltmail run: {mail['Subject']!r}\n{mail['Text'][:600]}")
+    salt.stop("master")
+    mail = run([salt.bin("salt"), "-c", salt.conf, "*", "state.apply", "e2e_change", "--out=json"], "nomaster@example.com", 0)
+    if "Salt request timed out. The master is not responding." not in mail["Subject"] + mail["Text"]:
+        fail(f"the master stopped: {mail['Subject']!r}\n{mail['Text'][:600]}")
+
+
+def salt_version(salt):
+    """The Salt release as a tuple of numbers: (3008, 4)."""
+    out = subprocess.run([salt.bin("salt"), "--version"], capture_output=True, text=True).stdout.split()
+    return tuple(int(x) for x in out[1].split("."))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -86,7 +87,9 @@ func (e *Evaluator) Verdict() *Verdict { return &e.j.v }
 // the verdict, whose status becomes Unknown.
 func (e *Evaluator) Read(src io.Reader, name string) error {
 	o := jsonstream.Options{Procs: e.j.opts.Procs, SegmentSize: e.segSize, SegmentMax: e.segMax}
+	warnings, lines := len(e.j.v.Warnings), e.j.v.textLines
 	err := jsonstream.Read(src, name, &e.j, o)
+	e.j.v.capText(warnings, lines, name)
 	if err != nil {
 		e.j.v.Status = Unknown
 		if e.j.v.InputError == "" {
@@ -110,7 +113,22 @@ func (j *judge) Text(t jsonstream.Text) {
 		j.v.saltError(l)
 		return
 	}
-	j.v.warn(t.Name, ": line ", strconv.Itoa(t.Line), ": skipped a line that is not JSON: ", string(t.Bytes))
+	j.v.textLines++
+	j.v.warn(t.Name, ": line ", strconv.Itoa(t.Line), ": skipped a line that is not JSON: ", escapeControls(t.Bytes))
+}
+
+// escapeControls shows control characters (a terminal's escapes) as
+// \xNN: a skipped line is printed on a terminal and mailed by cron.
+func escapeControls(b []byte) string {
+	var out strings.Builder
+	for _, r := range string(b) {
+		if r < ' ' && r != '\t' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			fmt.Fprintf(&out, "\\x%02x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
 }
 
 // noMatch starts the salt CLI's line for a target that matched nothing:

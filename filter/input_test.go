@@ -194,3 +194,31 @@ func TestTextLinesWarn(t *testing.T) {
 		t.Errorf("a long text line is kept whole in its warning (%d bytes)", len(v.Warnings[1]))
 	}
 }
+
+// A help text Salt prints (state.sls_id for an unknown ID: about 40
+// lines) is told in a few lines and a count, per input; a terminal's
+// escapes in it are shown, not sent to the terminal.
+func TestTextLinesAreCappedPerInput(t *testing.T) {
+	help := strings.Repeat("Usage: salt [options] <target> <function> [arguments]\n", 40)
+	in := "\x1b[0;31mERROR\x1b[0m: no such ID\n" + help + failDoc("m1") + "\n"
+	for _, procs := range []int{1, 3} {
+		e := NewEvaluator(Options{ResultPath: "result", ChangesPath: "changes", CommentPath: "comment", StateFuns: DefaultOptions().StateFuns, Procs: procs})
+		e.segSize, e.segMax = 97, 400
+		for _, name := range []string{"first", "second"} {
+			if err := e.Read(strings.NewReader(in), name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v := e.Verdict()
+		want := []string{
+			`first: line 1: skipped a line that is not JSON: \x1b[0;31mERROR\x1b[0m: no such ID`,
+			"first: line 2: skipped a line that is not JSON: Usage: salt [options] <target> <function> [arguments]",
+			"first: line 3: skipped a line that is not JSON: Usage: salt [options] <target> <function> [arguments]",
+			"first: 38 more lines that are not JSON were skipped",
+			`second: line 1: skipped a line that is not JSON: \x1b[0;31mERROR\x1b[0m: no such ID`,
+		}
+		if len(v.Warnings) != 8 || strings.Join(v.Warnings[:5], "\n") != strings.Join(want, "\n") || v.Dropped != 0 || v.Failed != 2 {
+			t.Errorf("procs %d: %d failed, %d dropped, warnings:\n%s", procs, v.Failed, v.Dropped, strings.Join(v.Warnings, "\n"))
+		}
+	}
+}

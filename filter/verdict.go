@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -171,6 +172,8 @@ type Verdict struct {
 	Notes []string `json:"-"`
 	// Dropped counts the warnings and notes beyond the kept ones.
 	Dropped int `json:"-"`
+	// textLines counts the lines that were not JSON, warned of or not.
+	textLines int
 	// byKind counts the minions in error by kind.
 	byKind [JobError + 1]int
 	// totalsOnly: Results are not kept (Options.TotalsOnly).
@@ -229,6 +232,25 @@ func (v *Verdict) saltError(text string) {
 	v.Status = max(v.Status, Critical)
 }
 
+// maxTextWarnings is how many skipped text lines of one input are told
+// one by one (a help text Salt prints is 40 lines); one more line counts
+// the rest.
+const maxTextWarnings = 3
+
+// capText leaves of the text lines one input added (those after the
+// first warnings and textLines) the first maxTextWarnings, and a count
+// of the rest.
+func (v *Verdict) capText(warnings, textLines int, name string) {
+	lines := v.textLines - textLines
+	if lines <= maxTextWarnings {
+		return
+	}
+	added := len(v.Warnings) - warnings
+	v.Dropped -= lines - added // those past maxNotes are counted below instead
+	v.Warnings = v.Warnings[:warnings+min(added, maxTextWarnings)]
+	v.warn(name, ": ", strconv.Itoa(lines-maxTextWarnings), " more lines that are not JSON were skipped")
+}
+
 // ErrorCount returns how many minions are in error of the given kind.
 func (v *Verdict) ErrorCount(k ErrorKind) int { return v.byKind[k] }
 
@@ -272,6 +294,7 @@ func (v *Verdict) merge(o *Verdict) {
 		v.InputError = o.InputError
 	}
 	v.Dropped += o.Dropped
+	v.textLines += o.textLines
 	for _, w := range o.Warnings {
 		v.keep(&v.Warnings, []string{w})
 	}

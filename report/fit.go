@@ -29,37 +29,56 @@ type fitted struct {
 type render func(m *filter.Minion, hidden int) string
 
 // fit renders reported minions' blocks while they fit in budget bytes
-// (budget <= 0: all of them): first those in error or with failures,
-// then the others, each group in input order. A minion with failures
+// (budget <= 0: all of them), in the order of ranked. A minion with failures
 // too large to show whole shows as many of its failed states as fit.
 // Once the budget is spent nothing more is rendered, so a huge verdict
 // costs no huge string.
 func fit(v *filter.Verdict, budget int, r render) fitted {
 	f := fitted{blocks: map[int]string{}}
 	used := 0
-	for _, critical := range []bool{true, false} {
-		for i := range v.Results {
-			m := &v.Results[i]
-			if m.Status == filter.OK || (m.Status == filter.Critical) != critical {
-				continue
-			}
-			if budget > 0 && used >= budget {
-				f.omitted = append(f.omitted, m)
-				continue
-			}
-			b := r(m, 0)
-			if budget > 0 && used+len(b) > budget && m.Failed > 0 {
-				b = failuresOnly(m, budget-used, r)
-			}
-			if budget > 0 && used+len(b) > budget {
-				f.omitted = append(f.omitted, m)
-				continue
-			}
-			used += len(b)
-			f.blocks[i] = b
+	for _, i := range ranked(v) {
+		m := &v.Results[i]
+		if budget > 0 && used >= budget {
+			f.omitted = append(f.omitted, m)
+			continue
 		}
+		b := r(m, 0)
+		if budget > 0 && used+len(b) > budget && m.Failed > 0 {
+			b = failuresOnly(m, budget-used, r)
+		}
+		if budget > 0 && used+len(b) > budget {
+			f.omitted = append(f.omitted, m)
+			continue
+		}
+		used += len(b)
+		f.blocks[i] = b
 	}
 	return f
+}
+
+// ranked lists the reported minions (by index in v.Results) in the
+// order a mail shows them: those with failures or errors first, then
+// those with changes, then those with pending states only; each group
+// in input order.
+func ranked(v *filter.Verdict) []int {
+	rank := func(m *filter.Minion) int {
+		switch {
+		case m.Status == filter.Critical:
+			return 0
+		case m.Changed > 0:
+			return 1
+		}
+		return 2
+	}
+	var out []int
+	for r := 0; r < 3; r++ {
+		for i := range v.Results {
+			if m := &v.Results[i]; m.Status != filter.OK && rank(m) == r {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
 }
 
 // failuresOnly renders m with as many of its failed states as fit in

@@ -92,11 +92,12 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 	}
 	var unchanged []string
 	for i := range v.Results {
-		m := &v.Results[i]
-		if m.Status == filter.OK {
+		if m := &v.Results[i]; m.Status == filter.OK {
 			unchanged = append(unchanged, m.ID)
-			continue
 		}
+	}
+	for _, i := range ranked(v) {
+		m := &v.Results[i]
 		if both, ok := f.blocks[i]; ok {
 			r, err := execute("row", rowOf(m)) // the same row again: its length splits both
 			if err != nil {

@@ -359,3 +359,42 @@ func TestHugeMinionShowsItsFailures(t *testing.T) {
 		t.Errorf("want %q in both parts, and the minion shown", note)
 	}
 }
+
+// A digest shows the minions with failures or errors first, then those
+// with changes, then those with pending states, each group in input
+// order: in the text, the HTML table and the HTML body.
+func TestDigestOrder(t *testing.T) {
+	state := func(result string, changes string) string {
+		return `{"test_|-s_|-s_|-t": {"result": ` + result + `, "changes": ` + changes + `, "comment": "", "name": "s", "__run_num__": 0}}`
+	}
+	in := `{"pend1": ` + state("null", "{}") + "}\n" + `{"chg1": ` + state("true", `{"a": 1}`) + "}\n" +
+		`{"fail1": ` + state("false", "{}") + "}\n" + `{"err1": ["Rendering SLS failed"]}` + "\n" +
+		`{"clean1": ` + state("true", "{}") + "}\n" + `{"chg2": ` + state("true", `{"a": 1}`) + "}\n"
+	v, err := filter.Evaluate(strings.NewReader(in), "in", filter.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"fail1", "err1", "chg1", "chg2", "pend1"}
+	text, _ := Text(v, DefaultPartLimit)
+	html, err := HTML(v, DefaultPartLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, part := range map[string]string{"text": text, "html": html} {
+		last := -1
+		for _, id := range want {
+			mark := "\n" + id + ":\n"
+			if what == "html" {
+				mark = ">" + id + "</td>"
+			}
+			i := strings.Index(part, mark)
+			if i < 0 || i < last {
+				t.Errorf("%s: %s at %d, after %d: want the order %v", what, id, i, last, want)
+			}
+			last = i
+		}
+	}
+	if b := strings.Index(html, ">fail1</h3>"); b < 0 || b > strings.Index(html, ">chg1</h3>") {
+		t.Errorf("html body: fail1 at %d is not before chg1", b)
+	}
+}

@@ -35,14 +35,14 @@ func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 		}
 		return mb.String()
 	})
+	for _, i := range ranked(v) {
+		b.WriteString(f.blocks[i])
+	}
 	var unchanged []string
 	for i := range v.Results {
-		m := &v.Results[i]
-		if m.Status == filter.OK {
+		if m := &v.Results[i]; m.Status == filter.OK {
 			unchanged = append(unchanged, m.ID)
-			continue
 		}
-		b.WriteString(f.blocks[i])
 	}
 	if l := omittedLine(f.omitted); l != "" {
 		b.WriteString("\n" + l + "\n")

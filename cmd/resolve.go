@@ -128,5 +128,5 @@ func (c *Config) memory(sp deliver.Spool, warn func(string)) memory {
 }
 
 func (c *Config) policy() filter.Policy {
-	return filter.Policy{RepeatInterval: c.RepeatInterval, SendResolved: c.SendResolved, SuppressChanges: c.SuppressChanges}
+	return filter.Policy{RepeatInterval: c.RepeatInterval, SendResolved: c.SendResolved, SuppressChanges: c.SuppressChanges, ForgetAfter: c.ForgetAfter}
 }

@@ -43,6 +43,7 @@ type Config struct {
 	RepeatInterval        time.Duration
 	SendResolved          bool
 	SuppressChanges       bool
+	ForgetAfter           time.Duration
 	StateFuns             []string
 	ResultPath            string
 	ChangesPath           string
@@ -131,6 +132,7 @@ var settings = []setting{
 	{key: "repeat_interval", ptr: func(c *Config) any { return &c.RepeatInterval }, use: useMemory, def: "24h", help: "an identical failure is not mailed again within this time (0: always mail)"},
 	{key: "send_resolved", ptr: func(c *Config) any { return &c.SendResolved }, use: useMemory, def: "true", help: "mail when a state that failed succeeds again"},
 	{key: "suppress_changes", ptr: func(c *Config) any { return &c.SuppressChanges }, use: useMemory, def: "false", help: "suppress identical changes within repeat_interval too"},
+	{key: "forget_after", ptr: func(c *Config) any { return &c.ForgetAfter }, use: useMemory, def: "720h", help: "forget a remembered state not seen in a run for this long (a state that no longer exists); 0: never"},
 }
 
 func lookup(key string) (setting, bool) {

@@ -44,6 +44,7 @@ type judge struct {
 	spares     []*judge  // forks joined already, to fork again
 	succeeded  []uint64  // the minion's so far (KeepSucceeded), copied to it at its end
 	low        [2]string // an event's state.low: the state module and function run
+	test       bool      // an event's arguments ask for a test run
 
 }
 

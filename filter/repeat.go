@@ -1,19 +1,15 @@
 package filter
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"maps"
 	"math/bits"
 	"sort"
 	"time"
-
-	"github.com/tidwall/gjson"
 )
 
-// errorKey remembers a minion-level error beside its states.
-const errorKey = "!error"
+// ErrorKey remembers a minion-level error beside its states.
+const ErrorKey = "!error"
 
 // Remembered is what saltmail last reported of one state (or of a
 // minion's error): the outcome, a fingerprint of its comment and
@@ -21,8 +17,9 @@ const errorKey = "!error"
 type Remembered struct {
 	Outcome     Outcome   `json:"outcome"`
 	Fingerprint string    `json:"fingerprint"`
-	First       time.Time `json:"first"`  // when it was first reported like this
-	Mailed      time.Time `json:"mailed"` // when it was last mailed
+	First       time.Time `json:"first"`          // when it was first reported like this
+	Mailed      time.Time `json:"mailed"`         // when it was last mailed
+	Seen        time.Time `json:"seen,omitempty"` // when it was last seen in a run
 	ID          string    `json:"id,omitempty"`
 	Function    string    `json:"function,omitempty"`
 	Comment     string    `json:"comment,omitempty"`
@@ -40,6 +37,9 @@ type Policy struct {
 	SendResolved bool
 	// SuppressChanges: identical changes are repeats too.
 	SuppressChanges bool
+	// ForgetAfter: what was not seen for this long is forgotten (a
+	// state that no longer exists); 0 keeps it for ever.
+	ForgetAfter time.Duration
 }
 
 // Resolved is a failure that succeeds again.
@@ -71,7 +71,10 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 			}
 		}
 		kept := suppressStates(m, &mem, now, p, &resolved)
-		resolveSucceeded(&m, mem, p, &resolved)
+		if !m.Test {
+			resolveSucceeded(&m, mem, p, &resolved)
+		}
+		forget(mem, now, p)
 		kept = suppressError(kept, &mem, now, p, &resolved)
 		if known || len(mem) > 0 {
 			next[m.ID] = mem // a memory that was and is empty needs no writing
@@ -96,6 +99,9 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 // suppressStates leaves out of m's states those reported already and
 // updates the minion's memory (made on its first entry: most minions
 // have nothing to remember).
+//
+// A test run (test=True) says nothing of whether a failure is over: it
+// resolves nothing and forgets nothing.
 func suppressStates(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
 	kept := m
 	kept.States = nil
@@ -103,28 +109,48 @@ func suppressStates(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]
 		fp := fingerprint(s.Comment, s.Changes)
 		r, had := (*mem)[s.Key]
 		same := had && r.Outcome == s.Outcome && r.Fingerprint == fp
-		if had && r.Outcome == Failed && s.Outcome == Changed && p.SendResolved {
+		if had && r.Outcome == Failed && s.Outcome == Changed && p.SendResolved && !m.Test {
 			*resolved = append(*resolved, Resolved{Minion: m.ID, Key: s.Key, Was: r, Now: s.Outcome})
 		}
 		remember := s.Outcome == Failed || p.SuppressChanges
 		if same && remember && p.RepeatInterval > 0 && now.Sub(r.Mailed) < p.RepeatInterval {
 			kept.Repeats++
+			r.Seen = now
+			mem.set(s.Key, r)
 			continue
 		}
 		kept.States = append(kept.States, s)
 		switch {
 		case remember && same:
-			r.Mailed = now
+			r.Mailed, r.Seen = now, now
 			mem.set(s.Key, r)
 		case remember:
-			mem.set(s.Key, Remembered{Outcome: s.Outcome, Fingerprint: fp, First: now, Mailed: now, ID: s.ID, Function: s.Function, Comment: clip(s.Comment)})
-		case had && r.Outcome == Failed && s.Outcome == Pending:
-			// a test run says nothing of whether the failure is over
+			mem.set(s.Key, Remembered{Outcome: s.Outcome, Fingerprint: fp, First: now, Mailed: now, Seen: now, ID: s.ID, Function: s.Function, Comment: clip(s.Comment)})
+		case had && (m.Test || s.Outcome == Pending):
+			r.Seen = now
+			mem.set(s.Key, r)
 		default:
 			delete(*mem, s.Key)
 		}
 	}
 	return kept
+}
+
+// forget drops what was remembered and not seen for p.ForgetAfter: a
+// state that no longer exists would be kept for ever.
+func forget(mem Memory, now time.Time, p Policy) {
+	if p.ForgetAfter <= 0 {
+		return
+	}
+	for k, r := range mem {
+		last := r.Seen
+		if last.IsZero() || r.Mailed.After(last) {
+			last = r.Mailed
+		}
+		if now.Sub(last) > p.ForgetAfter {
+			delete(mem, k)
+		}
+	}
 }
 
 // set remembers r under key, making the memory on its first entry.
@@ -141,7 +167,7 @@ func (m *Memory) set(key string, r Remembered) {
 func resolveSucceeded(m *Minion, mem Memory, p Policy, resolved *[]Resolved) {
 	var ok map[uint64]bool
 	for key, r := range mem {
-		if r.Outcome != Failed || key == errorKey {
+		if r.Outcome != Failed || key == ErrorKey {
 			continue
 		}
 		if ok == nil {
@@ -186,13 +212,13 @@ func mix(a, b uint64) uint64 {
 
 // suppressError applies the policy to a minion-level error.
 func suppressError(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]Resolved) Minion {
-	r, had := (*mem)[errorKey]
+	r, had := (*mem)[ErrorKey]
 	if m.ErrorKind == NoError {
 		if had && m.Counts.Total > 0 {
 			if p.SendResolved {
-				*resolved = append(*resolved, Resolved{Minion: m.ID, Key: errorKey, Was: r, Now: Succeeded})
+				*resolved = append(*resolved, Resolved{Minion: m.ID, Key: ErrorKey, Was: r, Now: Succeeded})
 			}
-			delete(*mem, errorKey)
+			delete(*mem, ErrorKey)
 		}
 		return m
 	}
@@ -206,29 +232,8 @@ func suppressError(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]R
 	if had && r.Fingerprint == fp {
 		first = r.First
 	}
-	mem.set(errorKey, Remembered{Outcome: Failed, Fingerprint: fp, First: first, Mailed: now, Comment: clip(m.Error)})
+	mem.set(ErrorKey, Remembered{Outcome: Failed, Fingerprint: fp, First: first, Mailed: now, Comment: clip(m.Error)})
 	return m
-}
-
-// fingerprint identifies a report by its comment and changes, without
-// the pid a cmd.run reports anew on every run.
-func fingerprint(comment string, changes []byte) string {
-	h := sha256.New()
-	h.Write([]byte(comment))
-	h.Write([]byte{0})
-	ch := gjson.ParseBytes(changes)
-	if ch.IsObject() {
-		ch.ForEach(func(k, v gjson.Result) bool {
-			if k.Str != "pid" {
-				h.Write([]byte(k.Raw))
-				h.Write([]byte(v.Raw))
-			}
-			return true
-		})
-	} else {
-		h.Write(changes)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 func clip(s string) string {

@@ -81,7 +81,7 @@ func TestSuppressErrorsAndChanges(t *testing.T) {
 		t.Fatalf("a repeated error: %+v", v.Results)
 	}
 	_, resolved := remember(t, mem, stateDoc("web1", "fine", "true"), t0.Add(2*time.Minute), p)
-	if len(resolved) != 1 || resolved[0].Key != errorKey {
+	if len(resolved) != 1 || resolved[0].Key != ErrorKey {
 		t.Fatalf("the minion answering again resolves its error: %+v", resolved)
 	}
 	// Changes are events: mailed every time, unless suppress_changes.

@@ -36,9 +36,9 @@ func (j *judge) document(ms []jsonstream.Member) {
 		rc, _ := get("retcode")
 		ok, _ := get("success")
 		args, _ := get("fun_args")
-		j.low = lowOf(parse(fun).String(), parse(args))
+		j.low, j.test = lowOf(parse(fun).String(), parse(args)), isTestRun(parse(args))
 		j.event(parse(id).String(), parse(jid).String(), parse(fun).String(), ret, parse(rc), parse(ok))
-		j.low = [2]string{}
+		j.low, j.test = [2]string{}, false
 	case hasRet && len(ms) == 1 && ret.Kind() == jsonstream.Array:
 		// salt-api / pepper: {"return": [ {minion map}, ... ]}
 		for _, d := range parse(ret).Array() {
@@ -50,13 +50,13 @@ func (j *judge) document(ms []jsonstream.Member) {
 		// salt-run jobs.list_job: {"jid", "Function", "Result": {id: {"return", "retcode", "success"}}}
 		jid, _ := get("jid")
 		args, _ := get("Arguments")
-		j.low = lowOf(parse(function).String(), parse(args))
+		j.low, j.test = lowOf(parse(function).String(), parse(args)), isTestRun(parse(args))
 		result := parse(res)
 		result.ForEach(func(k, v gjson.Result) bool {
 			j.event(k.String(), parse(jid).String(), parse(function).String(), value(v.Get("return")), v.Get("retcode"), v.Get("success"))
 			return true
 		})
-		j.low = [2]string{}
+		j.low, j.test = [2]string{}, false
 		minions, _ := get("Minions")
 		j.missing(parse(minions), result, parse(jid).String(), parse(function).String())
 	default:
@@ -146,7 +146,7 @@ func (j *judge) event(id, jid, fun string, ret jsonstream.Value, retcode, succes
 	if !ok {
 		m = Minion{ID: id}
 	}
-	m.JID, m.Fun = jid, fun
+	m.JID, m.Fun, m.Test = jid, fun, j.test
 	jobFailed(&m, retcode, success)
 	if ok || m.ErrorKind != NoError {
 		j.v.add(m)
@@ -319,4 +319,22 @@ func (j *judge) missing(minions, result gjson.Result, jid, fun string) {
 		}
 		j.v.add(Minion{ID: id.Str, JID: jid, Fun: fun, ErrorKind: NoReturn, Error: "Minion did not return: the job cache holds no return of it"})
 	}
+}
+
+// isTestRun: the job's arguments ask for a test run, as test=True on
+// the command line or {"test": true} among keyword arguments.
+func isTestRun(args gjson.Result) bool {
+	test := false
+	args.ForEach(func(_, a gjson.Result) bool {
+		switch {
+		case a.Type == gjson.String:
+			k, v, ok := strings.Cut(a.Str, "=")
+			test = ok && k == "test" && strings.EqualFold(v, "true")
+		case a.IsObject():
+			t := a.Get("test")
+			test = t.Type == gjson.True || strings.EqualFold(t.Str, "true")
+		}
+		return !test
+	})
+	return test
 }

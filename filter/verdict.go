@@ -143,6 +143,9 @@ type Minion struct {
 	Repeats int `json:"-"`
 	// ErrorRepeated: the minion's error was reported already.
 	ErrorRepeated bool `json:"-"`
+	// Test: the run was a test (test=True in the job's arguments, or
+	// states pending): it proves no failure over.
+	Test bool `json:"-"`
 }
 
 // Verdict is the result of reading one or more inputs.
@@ -200,6 +203,7 @@ func (v *Verdict) keep(list *[]string, parts []string) {
 }
 
 func (v *Verdict) add(m Minion) {
+	m.Test = m.Test || m.Pending > 0
 	m.Status = OK
 	switch {
 	case m.Failed > 0 || m.ErrorKind != NoError:

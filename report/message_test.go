@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/saltmail/saltmail/filter"
+	"gopkg.in/gomail.v2"
 )
 
 func verdictOf(t *testing.T, in string) *filter.Verdict {
@@ -40,6 +41,13 @@ func raw(t *testing.T, v *filter.Verdict, o MailOptions) (rawMsg []byte, hdr mai
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decoded(t, m)
+}
+
+// decoded writes a message and reads it back: headers, and each part
+// decoded.
+func decoded(t *testing.T, m *gomail.Message) (rawMsg []byte, hdr mail.Header, parts map[string]string) {
+	t.Helper()
 	var b bytes.Buffer
 	if _, err := m.WriteTo(&b); err != nil {
 		t.Fatal(err)
@@ -396,5 +404,66 @@ func TestDigestOrder(t *testing.T) {
 	}
 	if b := strings.Index(html, ">fail1</h3>"); b < 0 || b > strings.Index(html, ">chg1</h3>") {
 		t.Errorf("html body: fail1 at %d is not before chg1", b)
+	}
+}
+
+// Resolved failures are grouped under their minion; a minion that did
+// not return and is back "returns again".
+func TestResolvedMail(t *testing.T) {
+	since := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	rs := []filter.Resolved{
+		{Minion: "web1", Key: "cmd_|-a_|-a_|-run", Was: filter.Remembered{ID: "a", Function: "cmd.run", First: since, Comment: "boom"}},
+		{Minion: "web1", Key: "cmd_|-b_|-b_|-run", Was: filter.Remembered{ID: "b", Function: "cmd.run", First: since, Comment: "bang"}},
+		{Minion: "web2", Key: filter.ErrorKey, Was: filter.Remembered{First: since, Comment: "Minion did not return. [No response]"}},
+	}
+	cases := []struct {
+		rs      []filter.Resolved
+		subject string
+		text    []string
+	}{
+		{rs[2:], "[salt] web2: returns again", []string{"web2:\n    Returns again: it had not returned since 2026-11-25 10:00:00 UTC."}},
+		{rs[:2], "[salt] web1: resolved: 2 states", []string{"web1:\n    State: a (cmd.run)", "    State: b (cmd.run)"}},
+		{rs, "[salt] 2 minions: resolved: 2 states, 1 no longer in error", []string{"Resolved: 2 states that failed succeed again; 1 minion no longer in error."}},
+	}
+	for _, c := range cases {
+		m, err := BuildResolved(c.rs, opts(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, hdr, parts := decoded(t, m)
+		if subject, _ := new(mime.WordDecoder).DecodeHeader(hdr.Get("Subject")); subject != c.subject {
+			t.Errorf("subject %q, want %q", subject, c.subject)
+		}
+		text := strings.ReplaceAll(parts["text/plain"], "\r\n", "\n")
+		for _, w := range c.text {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the text lacks %q:\n%s", c.subject, w, text)
+			}
+		}
+		if !strings.Contains(parts["text/html"], "<h3") {
+			t.Errorf("%s: the HTML part does not group by minion", c.subject)
+		}
+	}
+}
+
+// After repeat suppression the subject counts what the mail reports as
+// new, and says how many are known; the body's Summary still counts the
+// whole run, as Salt's does.
+func TestSubjectCountsNews(t *testing.T) {
+	fail := func(id string) string {
+		return `"cmd_|-` + id + `_|-` + id + `_|-run": {"result": false, "changes": {}, "comment": "boom", "name": "` + id + `", "__id__": "` + id + `", "__run_num__": 0}`
+	}
+	in := `{"web1": {` + fail("a") + `, ` + fail("b") + `, "test_|-c_|-c_|-t": {"result": true, "changes": {"x": 1}, "comment": "", "name": "c", "__run_num__": 1}}}`
+	v := verdictOf(t, in)
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	p := filter.Policy{RepeatInterval: 24 * time.Hour}
+	_, _, mem := filter.Suppress(v, func(string) filter.Memory { return nil }, t0, p)
+	again, _, _ := filter.Suppress(v, func(m string) filter.Memory { return mem[m] }, t0.Add(time.Hour), p)
+	_, hdr, parts := raw(t, again, opts(t))
+	if got := hdr.Get("Subject"); got != "[salt] web1: 1 changed, 2 already reported" {
+		t.Errorf("subject %q", got)
+	}
+	if !strings.Contains(parts["text/plain"], "Failed:    2") {
+		t.Errorf("the Summary no longer counts the whole run:\n%s", parts["text/plain"])
 	}
 }

@@ -21,16 +21,19 @@ const maxSubject = 200
 
 // SubjectData is what a --subject template can use.
 type SubjectData struct {
-	Minions                                    int    // minions with a state return or an error
-	Minion                                     string // the minion when there is one, else ""
-	Failed, Changed, Pending, Errors, NoReturn int
-	States                                     int
-	Status                                     string // ok, warning, critical, unknown
-	JID                                        string // the job id when every result shares it
-	Fun                                        string // the job function when every result shares it
-	Job                                        string // "Fun JID", or what of it is known
-	Summary                                    string // "2 failed, 3 changed, 1 did not return"
-	SaltError                                  string // what Salt said instead of returns, if it did
+	Minions int    // minions with a state return or an error
+	Minion  string // the minion when there is one, else ""
+	// Failed, Changed and Pending count the states the mail reports as
+	// news; Known those it leaves out as reported already.
+	Failed, Changed, Pending, Known int
+	Errors, NoReturn                int
+	States                          int
+	Status                          string // ok, warning, critical, unknown
+	JID                             string // the job id when every result shares it
+	Fun                             string // the job function when every result shares it
+	Job                             string // "Fun JID", or what of it is known
+	Summary                         string // "2 failed, 3 changed, 1 did not return"
+	SaltError                       string // what Salt said instead of returns, if it did
 }
 
 // ParseSubject checks a subject template before any mail is made.
@@ -57,9 +60,22 @@ func Subject(t *template.Template, v *filter.Verdict) (string, error) {
 
 func subjectData(v *filter.Verdict) SubjectData {
 	d := SubjectData{
-		Minions: v.Minions, Failed: v.Failed, Changed: v.Changed, Pending: v.Pending,
-		Errors: v.Errors, NoReturn: v.ErrorCount(filter.NoReturn), States: v.Total,
+		Minions: v.Minions, Errors: v.Errors, NoReturn: v.ErrorCount(filter.NoReturn), States: v.Total,
 		Status: v.Status.String(),
+	}
+	for i := range v.Results {
+		m := &v.Results[i]
+		d.Known += m.Repeats
+		for j := range m.States {
+			switch m.States[j].Outcome {
+			case filter.Failed:
+				d.Failed++
+			case filter.Changed:
+				d.Changed++
+			case filter.Pending:
+				d.Pending++
+			}
+		}
 	}
 	if len(v.Results) == 1 {
 		d.Minion = v.Results[0].ID
@@ -76,9 +92,9 @@ func subjectData(v *filter.Verdict) SubjectData {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
-	add(v.Failed, "failed")
-	add(v.Changed, "changed")
-	add(v.Pending, "pending")
+	add(d.Failed, "failed")
+	add(d.Changed, "changed")
+	add(d.Pending, "pending")
 	if d.Minion != "" && v.Errors == 1 {
 		parts = append(parts, errorLabel(&v.Results[0]))
 	} else {
@@ -89,6 +105,7 @@ func subjectData(v *filter.Verdict) SubjectData {
 	if v.InputError != "" {
 		parts = append(parts, "input unreadable")
 	}
+	add(d.Known, "already reported")
 	if len(parts) == 0 {
 		parts = append(parts, "nothing to report")
 	}

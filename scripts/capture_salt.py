@@ -53,6 +53,14 @@ after:
 """,
 }
 
+SLS["dup.sls"] = """dup_fail:
+  cmd.run:
+    - name: 'printf "line one\\nline two\\n"; echo "it failed" >&2; exit 2'
+dup_change:
+  test.succeed_with_changes:
+    - name: a change
+"""
+
 LOW_FAIL = '{"state": "cmd", "fun": "run", "name": "exit 1", "__id__": "low_fail"}'
 LOW_OK = '{"state": "test", "fun": "succeed_with_changes", "name": "ok", "__id__": "low_ok"}'
 
@@ -66,6 +74,9 @@ CAPTURES = {
     "state.low.ok.json": ("local", ["state.low", LOW_OK, "--out=json"], False),
     "state.apply.parallel.json": ("local", ["state.apply", "parallel", "--out=json"], True),
     "events.state.low.fail": ("events", ["minion1", "state.low", LOW_FAIL], False),
+    # one job seen twice: as the reactor sees it and as salt prints it
+    # (written beside the events as salt.state.apply.dup.json.out)
+    "events.state.apply.dup": ("events", ["minion1", "state.apply", "dup"], False),
     "salt.nomatch.state.apply.json": ("master", ["nomatch*", "state.apply", "parallel", "--out=json"], False),
     "salt-run.jobs.list_job.minion2-down.json": ("list_job", ["*", "state.apply", "parallel", "-t", "5"], False),
     "salt.state.apply.master-down.json": ("nomaster", ["*", "state.apply", "parallel", "--out=json"], False),
@@ -125,6 +136,11 @@ def capture(salt, out, name, kind, args, reference):
         data = res.stdout
     elif kind == "events":
         res, data = job_events(salt, args)
+        cli = name.replace("events.", "salt.", 1) + ".json"
+        with open(os.path.join(out, cli + ".out"), "wb") as f:
+            f.write(res.stdout)
+        with open(os.path.join(out, "INDEX.tsv"), "a") as f:
+            f.write(f"{cli}\t{res.returncode}\tsalt -c CONF --out=json {' '.join(quote(a) for a in args)}\n")
         shown = "salt-run -c CONF state.event 'salt/job/*/ret/*' pretty=False, during: salt -c CONF " + " ".join(quote(a) for a in args)
     elif kind == "list_job":
         job = subprocess.run([salt.bin("salt"), *conf, "--async", *args], capture_output=True, text=True, timeout=300)

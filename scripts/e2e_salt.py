@@ -82,6 +82,10 @@ e2e_fail_cmd:
   cmd.run:
     - name: test -f @WORK@/fixed || { echo "not fixed yet" >&2; exit 1; }
 """,
+    "e2e_dup.sls": r"""e2e_dup:
+  cmd.run:
+    - name: 'printf "one\ntwo\n"; echo "dup failure" >&2; exit 4'
+""",
     "e2e_jinja.sls": """e2e_jinja:
   test.succeed_without_changes:
     - name: {{ this_is_undefined.attribute }}
@@ -404,6 +408,26 @@ def run_scenarios(saltmail, mp, salt, root):
             fail(f"noise control: {got[0]['Subject']!r}")
         if step == "fixed" and "[salt] minion1: resolved: 1 state" not in [m["Subject"] for m in got]:
             fail(f"noise control, resolved: {[m['Subject'] for m in got]}")
+
+    # 7b. one failure, one mail: the reactor mails it; the CLI output of
+    # the same job piped through saltmail (the cron digest) does not mail
+    # it again, though Salt prints it in another key order; a test run
+    # then resolves nothing and forgets nothing.
+    mails = len(reactor_mails())
+    out = salt.salt("minion1", "state.apply", "e2e_dup", "--out=json")
+    reactor_ran(15)
+    if len(reactor_mails()) != mails + 1:
+        fail(f"the reactor mailed {len(reactor_mails()) - mails} times for a new failure")
+    again = subprocess.run([binary, "--config", config], input=out.stdout, capture_output=True)
+    if again.returncode != 0 or len(reactor_mails()) != mails + 1:
+        fail(f"the digest of the job the reactor mailed mailed again (exit {again.returncode}): {[m['Subject'] for m in reactor_mails()]}")
+    salt.salt("minion1", "state.apply", "e2e_dup", "test=True", "--out=json")
+    reactor_ran(16)
+    salt.salt("minion1", "state.apply", "e2e_dup", "--out=json")
+    reactor_ran(17)
+    got = [m["Subject"] for m in reactor_mails()[: len(reactor_mails()) - mails - 1]]
+    if any("resolved" in g or "failed" in g for g in got):
+        fail(f"a test run resolved or forgot the failure: {got}")
 
     # 3b. a minion that does not answer is named in the piped mail
     salt.stop("minion2")

@@ -58,7 +58,7 @@ func runCheck(opts *CheckOptions) error {
 	}
 	// The one-line output needs only the totals: memory stays flat.
 	r.input.TotalsOnly = opts.Output == "text"
-	v, err := readInputs(opts.IO, opts.Files, r.input, opts.Base64)
+	v, err := r.readInputs(opts.IO, opts.Files, opts.Base64)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Stdout)

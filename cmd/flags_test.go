@@ -157,9 +157,10 @@ func TestDefaultStateDirIsTheFactorys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	renameLocal(v, "master1") // salt-call's "local", as saltmail reports it
 	_, _, next := filter.Suppress(v, func(string) filter.Memory { return nil }, f.now().Add(-time.Hour), filter.Policy{RepeatInterval: 24 * time.Hour})
 	store := &deliver.Memory[filter.Memory]{Dir: filepath.Join(filepath.Dir(f.Paths.SpoolDir), "saltmail-state")}
-	if err := store.Update([]string{"local"}, func(func(string) filter.Memory) map[string]filter.Memory { return next }); err != nil {
+	if err := store.Update([]string{"master1"}, func(func(string) filter.Memory) map[string]filter.Memory { return next }); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

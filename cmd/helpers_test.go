@@ -12,9 +12,10 @@ import (
 // test reads or writes the host's /etc or /var.
 func testPaths(root string) Paths {
 	return Paths{
-		ConfigFile:   filepath.Join(root, "etc", "saltmail.yaml"),
-		SpoolDir:     filepath.Join(root, "var", "spool", "saltmail"),
-		UserSpoolDir: filepath.Join(root, "home", ".local", "state", "saltmail", "spool"),
+		ConfigFile:    filepath.Join(root, "etc", "saltmail.yaml"),
+		SpoolDir:      filepath.Join(root, "var", "spool", "saltmail"),
+		UserSpoolDir:  filepath.Join(root, "home", ".local", "state", "saltmail", "spool"),
+		SaltConfigDir: filepath.Join(root, "etc", "salt"),
 	}
 }
 

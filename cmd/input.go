@@ -13,11 +13,11 @@ import (
 // readInputs evaluates every FILE (stdin when there is none, or for
 // "-") into one verdict. A file that cannot be read does not stop the
 // others: the first such error is returned with the verdict of all.
-func readInputs(f *Factory, files []string, in filter.Options, b64 bool) (*filter.Verdict, error) {
+func (r *resolved) readInputs(f *Factory, files []string, b64 bool) (*filter.Verdict, error) {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	e := filter.NewEvaluator(in)
+	e := filter.NewEvaluator(r.input)
 	var first error
 	for _, name := range files {
 		if err := readOne(f, e, name, b64); err != nil && first == nil {
@@ -25,6 +25,7 @@ func readInputs(f *Factory, files []string, in filter.Options, b64 bool) (*filte
 		}
 	}
 	v := e.Verdict()
+	renameLocal(v, r.localID)
 	if first != nil {
 		v.Status = filter.Unknown
 		if v.InputError == "" {

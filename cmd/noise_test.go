@@ -62,7 +62,9 @@ func TestRepeatScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	inputs := []string{string(failing), string(failing), string(failing), fixed(t, "local/state.apply.failures.json.out")}
-	want := []string{"[salt] local: 5 failed", "", "", "[salt] local: resolved: 5 states"}
+	// salt-call's "local", reported under the host name (the test
+	// factory's Salt config dir is empty)
+	want := []string{"[salt] master1: 5 failed", "", "", "[salt] master1: resolved: 5 states"}
 	for i, in := range inputs {
 		before := len(s.Messages())
 		f, out, errb := fixedFactory(t, in)
@@ -130,12 +132,12 @@ func TestCorruptMemory(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
 	state := t.TempDir()
 	store := &deliver.Memory[filter.Memory]{Dir: state}
-	if err := store.Update([]string{"local"}, func(func(string) filter.Memory) map[string]filter.Memory {
-		return map[string]filter.Memory{"local": {}}
+	if err := store.Update([]string{"master1"}, func(func(string) filter.Memory) map[string]filter.Memory {
+		return map[string]filter.Memory{"master1": {}}
 	}); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(state, "local-*.json"))
+	files, _ := filepath.Glob(filepath.Join(state, "master1-*.json"))
 	if len(files) != 1 {
 		t.Fatalf("memory files %v", files)
 	}
@@ -230,17 +232,17 @@ func TestRenderReadsMemoryOnly(t *testing.T) {
 	if out := render(string(failing), "--state-dir", state); out != "" {
 		t.Errorf("render shows a mail send would not send:\n%.300s", out)
 	}
-	if out := render(fixed(t, capture), "--state-dir", state); !strings.Contains(out, "Subject: [salt] local: resolved: 5 states") {
+	if out := render(fixed(t, capture), "--state-dir", state); !strings.Contains(out, "Subject: [salt] master1: resolved: 5 states") {
 		t.Errorf("render does not show the resolved mail:\n%.300s", out)
 	}
-	if out := render(string(failing), "--state-dir", state, "--repeat-interval", "0"); !strings.Contains(out, "Subject: [salt] local: 5 failed") {
+	if out := render(string(failing), "--state-dir", state, "--repeat-interval", "0"); !strings.Contains(out, "Subject: [salt] master1: 5 failed") {
 		t.Errorf("--repeat-interval 0 does not show the whole report:\n%.300s", out)
 	}
 	if after := dirContents(t, state); !reflect.DeepEqual(before, after) {
 		t.Errorf("render changed the state dir:\n%v\n%v", before, after)
 	}
 	none := filepath.Join(t.TempDir(), "none")
-	if out := render(string(failing), "--state-dir", none); !strings.Contains(out, "Subject: [salt] local: 5 failed") {
+	if out := render(string(failing), "--state-dir", none); !strings.Contains(out, "Subject: [salt] master1: 5 failed") {
 		t.Errorf("without a memory render shows no report:\n%.300s", out)
 	}
 	if _, err := os.Stat(none); !os.IsNotExist(err) {

@@ -51,7 +51,7 @@ func runRender(opts *RenderOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	v, readErr := readInputs(opts.IO, opts.Files, r.input, opts.Base64)
+	v, readErr := r.readInputs(opts.IO, opts.Files, opts.Base64)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	now := opts.IO.now()
 	msgs, err := r.news(v, now, true, opts.IO.warn)

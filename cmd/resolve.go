@@ -18,9 +18,11 @@ type resolved struct {
 	cfg   *Config
 	host  string
 	input filter.Options // useInput, useRules
-	mail  *mailPlan      // useAddresses, useMail
-	send  *delivery      // useTransport
-	spool deliver.Spool  // useSpool
+	// localID is the id reported for salt-call's minion "local".
+	localID string
+	mail    *mailPlan     // useAddresses, useMail
+	send    *delivery     // useTransport
+	spool   deliver.Spool // useSpool
 	// memory is the state dir's record of what was reported (useMemory).
 	memory memory
 	policy filter.Policy
@@ -50,6 +52,7 @@ func resolve(f *Factory, cf *configFlags, trace func(step, detail string)) (*res
 	}
 	// filter is pure and does not ask the process: read on every core.
 	r.input.Procs = runtime.GOMAXPROCS(0)
+	r.localID = localID(cfg, f.Paths.SaltConfigDir, r.host)
 	if u&useRules != 0 {
 		if r.input.Rules, err = cfg.rules(); err != nil {
 			return nil, err

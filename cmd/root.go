@@ -39,6 +39,9 @@ type Paths struct {
 	// writable (or can be made); else UserSpoolDir.
 	SpoolDir     string
 	UserSpoolDir string
+	// SaltConfigDir is Salt's configuration directory (/etc/salt): the
+	// local minion's id is read there.
+	SaltConfigDir string
 }
 
 // DefaultPaths are the host's: /etc/salt/saltmail.yaml and
@@ -53,7 +56,7 @@ func DefaultPaths(getenv func(string) string) Paths {
 		}
 		state = filepath.Join(home, ".local", "state")
 	}
-	return Paths{ConfigFile: DefaultConfigFile, SpoolDir: DefaultSpoolDir, UserSpoolDir: filepath.Join(state, "saltmail", "spool")}
+	return Paths{ConfigFile: DefaultConfigFile, SpoolDir: DefaultSpoolDir, UserSpoolDir: filepath.Join(state, "saltmail", "spool"), SaltConfigDir: "/etc/salt"}
 }
 
 func (f *Factory) getenv(k string) string {
@@ -109,7 +112,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // Main runs saltmail with what f provides and returns the exit status.
 func Main(f *Factory, args []string) int {
 	stderr := f.Stderr
-	if f.Paths.ConfigFile == "" || f.Paths.SpoolDir == "" || f.Paths.UserSpoolDir == "" {
+	if f.Paths.ConfigFile == "" || f.Paths.SpoolDir == "" || f.Paths.UserSpoolDir == "" || f.Paths.SaltConfigDir == "" {
 		fmt.Fprintln(stderr, "saltmail: internal error: no default paths (Factory.Paths)")
 		return 2
 	}

@@ -135,6 +135,9 @@ func runRun(opts *RunOptions) error {
 		io.Copy(io.Discard, stdout) // a reader that stopped early must not block the command
 		werr := cmd.Wait()
 		v = e.Verdict()
+		// salt-call's minion is "local": report it under its own id,
+		// read from the config dir the command was given.
+		renameLocal(v, localID(s.cfg, configDir(opts.Command, f.Paths.SaltConfigDir), s.host))
 		var ee *exec.ExitError
 		switch {
 		case ctx.Err() != nil:

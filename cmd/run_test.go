@@ -20,7 +20,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"states failed", []string{"cat", highstate}, nil, 0, "[salt] 3 minions: 15 failed, 12 changed", "Summary for minion1"},
 		{"clean run is silent", []string{"cat", corpus("master/salt.state.apply.nochange.json.out")}, nil, 0, "", ""},
-		{"salt-call exits 1 with failures", []string{"sh", "-c", "cat " + corpus("local/state.apply.failures.json.out") + "; exit 1"}, nil, 1, "[salt] local: 5 failed", "fail_test"},
+		{"salt-call exits 1 with failures", []string{"sh", "-c", "cat " + corpus("local/state.apply.failures.json.out") + "; exit 1"}, nil, 1, "[salt] master1: 5 failed", "fail_test"},
 		{"command failed, no JSON", []string{"sh", "-c", "echo 'Salt request timed out. The master is not responding.' >&2; exit 2"}, nil, 2,
 			"[salt] command failed on master1: sh -c echo 'Salt request timed out. The master is not responding.' >&2; exit 2 (exit status 2)", "The master is not responding."},
 		{"false", []string{"false"}, nil, 1, "[salt] command failed on master1: false (exit status 1)", "exit status 1"},

@@ -43,7 +43,7 @@ func runSend(opts *SendOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	v, readErr := readInputs(f, opts.Files, r.input, opts.Base64)
+	v, readErr := r.readInputs(f, opts.Files, opts.Base64)
 	printDiagnostics(f.Stderr, v, opts.Verbose)
 	msgs, err := r.news(v, f.now(), false, f.warn)
 	if err != nil {

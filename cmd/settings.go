@@ -48,6 +48,7 @@ type Config struct {
 	ResultPath            string
 	ChangesPath           string
 	CommentPath           string
+	MinionID              string
 }
 
 // uses is a set of setting groups. A command registers the flags of the
@@ -98,6 +99,7 @@ var settings = []setting{
 	{key: "result_path", ptr: func(c *Config) any { return &c.ResultPath }, use: useInput, def: "result", help: "gjson path of a state's result"},
 	{key: "changes_path", ptr: func(c *Config) any { return &c.ChangesPath }, use: useInput, def: "changes", help: "gjson path of a state's changes"},
 	{key: "comment_path", ptr: func(c *Config) any { return &c.CommentPath }, use: useInput, def: "comment", help: "gjson path of a state's comment"},
+	{key: "minion_id", ptr: func(c *Config) any { return &c.MinionID }, use: useInput, help: "the id to report for salt-call's minion \"local\" (default: minion_id or id: in the Salt config dir, else the host name)"},
 
 	{key: "ignore", ptr: func(c *Config) any { return &c.Ignore }, use: useRules, rules: true, help: "drop matching states from the report: " + ruleHelp},
 	{key: "ignore_changes", ptr: func(c *Config) any { return &c.IgnoreChanges }, use: useRules, rules: true, help: "report matching states only when they fail, not when they merely change: " + ruleHelp},

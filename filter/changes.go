@@ -1,6 +1,9 @@
 package filter
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // hasChanges is Salt's rule for whether a state changed something, the
 // one saltmail uses everywhere: its changes are true as Python sees the
@@ -39,6 +42,17 @@ func hasChanges[T ~string | ~[]byte](raw T) bool {
 	}
 	f, err := strconv.ParseFloat(string(raw[i:end]), 64)
 	return err != nil || f != 0
+}
+
+// Trimmed is what Salt puts in place of a value too large for
+// max_event_size (1 MiB by default): the master, the CLI, the events and
+// the job cache all see this string instead.
+const Trimmed = "VALUE_TRIMMED"
+
+// Trimmed says whether Salt trimmed a value of the state: its comment,
+// or a value in its changes.
+func (s *State) Trimmed() bool {
+	return s.Comment == Trimmed || strings.Contains(string(s.Changes), `"`+Trimmed+`"`)
 }
 
 // HasChanges says whether Salt counts the state as having changed

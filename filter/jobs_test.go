@@ -48,3 +48,27 @@ func TestJobsThatFailedWithoutStates(t *testing.T) {
 		})
 	}
 }
+
+// Piped from the bus (salt-run state.event, Salt 3008.4's shapes), the
+// events that are no returns are ignored; the returns count once.
+func TestBusEventsThatAreNoReturns(t *testing.T) {
+	in := `{"_stamp": "2026-11-30T15:39:31.617944+00:00", "arg": ["dup"], "fun": "state.apply", "jid": "20261130153931616165", "minions": ["minion1"], "missing": [], "tgt": "minion1", "tgt_type": "glob", "user": "root"}
+{"_stamp": "2026-11-30T15:39:31.627598+00:00", "arg": ["dup"], "fun": "state.apply", "jid": "20261130153931616165", "ret": "", "start_event": true, "tgt": "minion1", "tgt_type": "glob", "user": "root"}
+{"_stamp": "2026-11-30T15:39:31.765827+00:00", "cmd": "_minion_event", "data": {"fun": "state.apply", "id": "minion1", "jid": "20261130153931616165", "tgt": "minion1", "tgt_type": "glob", "user": "root"}, "id": "minion1", "pretag": null, "tag": "salt/job/20261130153931616165/start/minion1", "ts": 1796053171}
+{"_stamp": "2026-11-30T15:39:40.936981+00:00", "driver": "cli", "fun": "state.apply", "jid": "20261130153939852657", "state": {"active": {}, "all_minions": ["minion2", "minion1"], "done": {"minion1": {"ret": {"test_|-a_|-a_|-fail_without_changes": {"result": false, "changes": {}, "comment": "x", "name": "a", "__run_num__": 0}}}}, "pending": []}}
+{"_stamp": "2026-11-30T15:39:40.911533+00:00", "cmd": "_return", "fun": "state.apply", "fun_args": ["dup"], "id": "minion1", "jid": "20261130153939852657", "retcode": 2, "return": {"test_|-a_|-a_|-fail_without_changes": {"result": false, "changes": {}, "comment": "x", "name": "a", "__run_num__": 0}}, "success": false}
+`
+	v, err := Evaluate(strings.NewReader(in), "bus", DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Minions != 1 || v.Failed != 1 || v.Errors != 0 {
+		t.Errorf("%d minions, %d failed, %d errors: want the one return only", v.Minions, v.Failed, v.Errors)
+	}
+	want := []string{"a new job", "the job's publication", "a minion's start event", "a batch's progress"}
+	for i, w := range want {
+		if i >= len(v.Notes) || !strings.Contains(v.Notes[i], w) {
+			t.Errorf("notes %q, want %q at %d", v.Notes, w, i)
+		}
+	}
+}

@@ -59,6 +59,11 @@ func (j *judge) document(ms []jsonstream.Member) {
 		j.low, j.test = [2]string{}, false
 		minions, _ := get("Minions")
 		j.missing(parse(minions), result, parse(jid).String(), parse(function).String())
+	case !hasRet && isBusEvent(get, hasFun):
+		// Piped from the bus: the job's announcement, a minion's start
+		// event (3008 --start-event), a batch's progress (3008: its
+		// returns come as job returns too). None is a return.
+		j.v.note("job ", busEventJID(get), ": an event that is not a return (", busEventKind(get), "), ignored")
 	default:
 		jid := ""
 		for _, m := range ms {
@@ -172,37 +177,6 @@ func jobFailed(m *Minion, retcode, success gjson.Result) {
 	}
 }
 
-// orchestration evaluates `salt-run state.orchestrate` output: the data
-// map holds the master's own steps under its id; a salt.state step
-// carries the minions' returns in changes.ret.
-func (j *judge) orchestration(data jsonstream.Value, jid string, retcode gjson.Result) {
-	data.Each(func(k []byte, v jsonstream.Value) bool {
-		master, ok := j.minion(string(k), v, false)
-		if !ok {
-			return true
-		}
-		master.JID, master.Fun = jid, "state.orchestrate"
-		jobFailed(&master, retcode, gjson.Result{})
-		j.v.add(master)
-		v.Each(func(sk []byte, step jsonstream.Value) bool {
-			ch := gjson.GetBytes(step.Raw, j.opts.ChangesPath)
-			if !bytes.Contains(sk, sepBytes) || ch.Get("out").String() != "highstate" {
-				return true
-			}
-			stepJID := gjson.GetBytes(step.Raw, "__jid__").String()
-			ch.Get("ret").ForEach(func(mk, mv gjson.Result) bool {
-				if m, ok := j.minion(mk.String(), value(mv), true); ok {
-					m.JID, m.Fun = stepJID, "state.orchestrate"
-					j.v.add(m)
-				}
-				return true
-			})
-			return true
-		})
-		return true
-	})
-}
-
 // minion evaluates one minion's return. ok is false when the return is
 // not a state return at all (test.ping's true, a plain map, null): that
 // is not news, and is only noted. In orchestration a minion that did not
@@ -266,75 +240,4 @@ func errorLines(ret jsonstream.Value) (lines []string, ok bool) {
 		return true
 	})
 	return lines, ok
-}
-
-// isStateEntry: a return that is itself one state's result, with the
-// fields Salt requires of every state (salt/state.py): name, changes,
-// result and comment. state.low returns that.
-func isStateEntry(ret jsonstream.Value) bool {
-	var f [4]jsonstream.Value
-	ret.Find([]string{"result", "changes", "comment", "name"}, f[:])
-	return f[0].Kind() != jsonstream.Invalid && f[1].Kind() != jsonstream.Invalid &&
-		f[2].Kind() != jsonstream.Invalid && f[3].Kind() != jsonstream.Invalid
-}
-
-// lowKey makes the state key Salt would have given a state.low entry:
-// <state>_|-<__id__>_|-<name>_|-<fun>. The entry names neither state nor
-// function; an event's fun_args do (low), else it is "state.low".
-func lowKey(entry jsonstream.Value, low [2]string) []byte {
-	var f [2]jsonstream.Value
-	entry.Find([]string{"__id__", "name"}, f[:])
-	name := text(parse(f[1]))
-	id := name
-	if f[0].Kind() == jsonstream.String {
-		id = parse(f[0]).Str
-	}
-	mod, fun := low[0], low[1]
-	if mod == "" || fun == "" {
-		mod, fun = "state", "low"
-	}
-	return []byte(mod + sep + id + sep + name + sep + fun)
-}
-
-// lowOf reads the state module and function of a state.low job from its
-// arguments: [{"state": "cmd", "fun": "run", ...}].
-func lowOf(fun string, args gjson.Result) [2]string {
-	if fun != "state.low" {
-		return [2]string{}
-	}
-	low := args.Get("0")
-	return [2]string{low.Get("state").String(), low.Get("fun").String()}
-}
-
-// missing reports the minions a jobs.list_job names as targeted but
-// whose return the job cache does not hold: they did not return (or not
-// yet, when the job still runs).
-func (j *judge) missing(minions, result gjson.Result, jid, fun string) {
-	if !j.funs[fun] {
-		return
-	}
-	for _, id := range minions.Array() {
-		if id.Type != gjson.String || result.Get(gjson.Escape(id.Str)).Exists() {
-			continue
-		}
-		j.v.add(Minion{ID: id.Str, JID: jid, Fun: fun, ErrorKind: NoReturn, Error: "Minion did not return: the job cache holds no return of it"})
-	}
-}
-
-// isTestRun: the job's arguments ask for a test run, as test=True on
-// the command line or {"test": true} among keyword arguments.
-func isTestRun(args gjson.Result) bool {
-	test := false
-	args.ForEach(func(_, a gjson.Result) bool {
-		switch {
-		case a.Type == gjson.String:
-			k, v, ok := strings.Cut(a.Str, "=")
-			test = ok && k == "test" && strings.EqualFold(v, "true")
-		case a.IsObject():
-			t := a.Get("test")
-			test = t.Type == gjson.True || strings.EqualFold(t.Str, "true")
-		}
-		return !test
-	})
-	return test
 }

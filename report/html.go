@@ -60,6 +60,7 @@ type htmlState struct {
 	Color, Outcome                       string
 	ID, Function, Name, Result, Comment  string
 	Started, Duration, Warnings, CutNote string
+	Trimmed                              string
 	Changes                              []htmlLine
 }
 
@@ -191,8 +192,13 @@ func htmlStateOf(s *filter.State, c *cutter) htmlState {
 	if len(s.Warnings) > 0 {
 		hs.Warnings = strings.Join(s.Warnings, "\n")
 	}
+	if s.Trimmed() {
+		hs.Trimmed = trimmedNote
+	}
 	var b strings.Builder
-	if ch := gjson.ParseBytes(s.Changes); s.HasChanges() && ch.IsObject() {
+	if ch := gjson.ParseBytes(s.Changes); s.HasChanges() && filter.NestedOrchestration(ch).IsObject() {
+		b.WriteString(nestedOrchestration(ch)) // the orchestration the step ran, as Salt draws it
+	} else if s.HasChanges() && ch.IsObject() {
 		nested(&b, ch, 0, "")
 	} else if s.HasChanges() {
 		b.WriteString(invalidChanges(ch) + "\n")

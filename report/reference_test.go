@@ -93,3 +93,45 @@ func nthLine(lines []string, s string, n int) int {
 	}
 	return -1
 }
+
+// A step that ran an orchestration itself shows it in its Changes as
+// Salt's outputter draws it (Salt 3008.4's own output is the witness):
+// every line in Salt's order, but for the inner salt.state step's
+// minions, which saltmail reports under their own ids instead.
+func TestNestedOrchestrationAsSalt(t *testing.T) {
+	ref, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", "reference", "salt-3008.4", "salt-run.state.orchestrate.nested.json.changes.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := evalCapture(t, filepath.Join("..", "testdata", "corpus", "salt-3008.4", "salt-run.state.orchestrate.nested.json.out"))
+	var b strings.Builder
+	hostBlock(&b, &v.Results[0], newCutter(0, 0))
+	block := func(text string) []string {
+		lines := strings.Split(text, "\n")
+		start := nthLine(lines, "        Name: state.orchestrate", 0)
+		if start < 0 {
+			t.Fatalf("no state.orchestrate step in:\n%s", text)
+		}
+		end := start + 1
+		for end < len(lines) && lines[end] != "----------" {
+			end++
+		}
+		return lines[start:end]
+	}
+	ours, salts := block(b.String()), block(string(ref))
+	k := 0
+	for _, l := range ours {
+		if strings.Contains(l, "reported below under each minion") {
+			continue
+		}
+		for k < len(salts) && salts[k] != l {
+			k++
+		}
+		if k == len(salts) {
+			t.Fatalf("line %q is not Salt's (in its order):\n%s", l, strings.Join(salts, "\n"))
+		}
+	}
+	if len(ours) < 20 {
+		t.Errorf("only %d lines of the nested orchestration", len(ours))
+	}
+}

@@ -43,6 +43,9 @@ func errorLines(b *strings.Builder, m *filter.Minion) {
 		for _, l := range splitLines(m.Error) {
 			line(b, 4, stripEsc(l))
 		}
+		if m.Error == filter.Trimmed {
+			line(b, 4, "Note: "+trimmedNote)
+		}
 		return
 	}
 	b.WriteString("    Data failed to compile:\n")
@@ -50,6 +53,9 @@ func errorLines(b *strings.Builder, m *filter.Minion) {
 		b.WriteString("----------\n    " + stripEsc(e) + "\n")
 	}
 }
+
+// trimmedNote says what VALUE_TRIMMED means and what to do.
+const trimmedNote = "Salt trimmed a value here (VALUE_TRIMMED): it was larger than max_event_size; raise max_event_size on the minions and the master to see it"
 
 // stateBlock writes one state as the highstate outputter's full form,
 // cut to the per-state budget.
@@ -68,6 +74,9 @@ func stateBlock(out *strings.Builder, s *filter.State, cut *cutter) {
 		line(b, 4, "Duration: "+pyFloat(s.DurationMS)+" ms")
 	}
 	b.WriteString(changesText(s))
+	if s.Trimmed() {
+		line(b, 4, "Note: "+trimmedNote)
+	}
 	if len(s.Warnings) > 0 {
 		b.WriteString("    Warnings: " + strings.TrimLeft(wrap(strings.Join(s.Warnings, "\n"), 80, 14), " ") + "\n")
 	}
@@ -86,6 +95,13 @@ func changesText(s *filter.State) string {
 		b.WriteString("\n")
 	case !ch.IsObject():
 		b.WriteString(stripEsc(invalidChanges(ch)) + "\n")
+	case filter.NestedOrchestration(ch).IsObject():
+		// A step that ran an orchestration itself: its steps as Salt
+		// draws them, nested 14 deep; their minions are reported below.
+		b.WriteString(strings.Repeat(" ", 14) + "\n")
+		for _, l := range strings.Split(strings.TrimSuffix(nestedOrchestration(ch), "\n"), "\n") {
+			b.WriteString(strings.TrimRight(strings.Repeat(" ", 14)+l, "") + "\n")
+		}
 	case ch.Get("out").String() == "highstate" && ch.Get("ret").IsObject():
 		// An orchestration step: its minions are reported below, each
 		// under its own id, instead of nested here.
@@ -100,6 +116,20 @@ func changesText(s *filter.State) string {
 		b.WriteString("\n")
 		nested(&b, ch, 14, "")
 	}
+	return b.String()
+}
+
+// nestedOrchestration renders the orchestration a step ran, each of its
+// masters' steps as Salt's highstate outputter does.
+func nestedOrchestration(ch gjson.Result) string {
+	var b strings.Builder
+	filter.NestedOrchestration(ch).ForEach(func(host, steps gjson.Result) bool {
+		doc := `{` + strconv.Quote(host.String()) + `: ` + steps.Raw + `}`
+		if v, err := filter.Evaluate(strings.NewReader(doc), "orchestration", filter.DefaultOptions()); err == nil && len(v.Results) == 1 {
+			hostBlock(&b, &v.Results[0], newCutter(0, 0))
+		}
+		return true
+	})
 	return b.String()
 }
 

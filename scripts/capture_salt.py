@@ -23,6 +23,7 @@ CAPTURES. NAMEs pick some (default: all).
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,32 @@ dup_change:
     - name: a change
 """
 
+# A return larger than max_event_size reaches the master trimmed: the
+# largest values become "VALUE_TRIMMED".
+SLS["big.sls"] = """big_output:
+  cmd.run:
+    - name: python3 -c 'print("x" * 300000)'; exit 1
+"""
+
+# A nested orchestration: a step that runs state.orchestrate itself.
+SLS["orch/outer.sls"] = """inner_orch:
+  salt.runner:
+    - name: state.orchestrate
+    - mods: orch.inner
+after_inner:
+  salt.function:
+    - name: test.echo
+    - tgt: minion1
+    - arg: [done]
+    - require:
+      - salt: inner_orch
+"""
+SLS["orch/inner.sls"] = """inner_step:
+  salt.state:
+    - tgt: minion1
+    - sls: dup
+"""
+
 LOW_FAIL = '{"state": "cmd", "fun": "run", "name": "exit 1", "__id__": "low_fail"}'
 LOW_OK = '{"state": "test", "fun": "succeed_with_changes", "name": "ok", "__id__": "low_ok"}'
 
@@ -77,11 +104,18 @@ CAPTURES = {
     # one job seen twice: as the reactor sees it and as salt prints it
     # (written beside the events as salt.state.apply.dup.json.out)
     "events.state.apply.dup": ("events", ["minion1", "state.apply", "dup"], False),
+    # every event of a job on the bus (Salt 3008: a start event per
+    # minion with --start-event; salt/batch/<jid>/... events in batch mode)
+    "bus.state.apply.start-event": ("bus", ["minion1", "state.apply", "dup", "--start-event"], False),
+    "bus.state.apply.batch": ("bus", ["-b", "1", "*", "state.apply", "dup"], False),
+    # max_event_size 100000 on master and minion1 (minion2 stopped)
+    "events.state.apply.trimmed": ("trimmed", ["minion1", "state.apply", "big"], False),
+    "salt-run.state.orchestrate.nested.json": ("run", ["state.orchestrate", "orch.outer", "--out=json"], True),
     "salt.nomatch.state.apply.json": ("master", ["nomatch*", "state.apply", "parallel", "--out=json"], False),
     "salt-run.jobs.list_job.minion2-down.json": ("list_job", ["*", "state.apply", "parallel", "-t", "5"], False),
     "salt.state.apply.master-down.json": ("nomaster", ["*", "state.apply", "parallel", "--out=json"], False),
 }
-ORDER = ["local", "master", "events", "down", "list_job", "nomaster"]
+ORDER = ["local", "master", "run", "events", "bus", "trimmed", "down", "list_job", "nomaster"]
 
 HIGHSTATE = """import json, sys
 import salt.config, salt.output
@@ -101,6 +135,7 @@ def main():
         srv = os.path.join(root, "srv", "salt")
         os.makedirs(srv)
         for name, text in SLS.items():
+            os.makedirs(os.path.dirname(os.path.join(srv, name)), exist_ok=True)
             with open(os.path.join(srv, name), "w") as f:
                 f.write(text)
         for kind in ORDER:
@@ -116,11 +151,24 @@ def main():
 
 def prepare(salt, kind):
     """Brings the master and minions to what the kind of capture needs."""
-    if kind in ("master", "events") and "master" not in salt.procs:
+    if kind in ("master", "run", "events", "bus") and "master" not in salt.procs:
         salt.start_master()
         salt.start_minion("minion1")
         salt.start_minion("minion2")
         wait_for("both minions to answer", lambda: salt.ping(["minion1", "minion2"]), timeout=120)
+    elif kind == "trimmed":
+        for name in list(salt.procs):
+            salt.stop(name)
+        with open(os.path.join(salt.conf, "master"), "a") as f:
+            f.write("max_event_size: 100000\n")
+        salt.start_master()
+        salt.start_minion("minion1")  # writes its config: add the bound, start it again
+        salt.stop("minion1")
+        minion = os.path.join(salt.root, "minion1")
+        with open(os.path.join(minion, "minion"), "a") as f:
+            f.write("max_event_size: 100000\n")
+        salt.start("minion1", [salt.bin("salt-minion"), "-c", minion])
+        wait_for("minion1 to answer", lambda: salt.ping(["minion1"]), timeout=120)
     elif kind in ("down", "list_job") and "minion2" in salt.procs:
         salt.stop("minion2")
     elif kind == "nomaster":
@@ -134,7 +182,7 @@ def capture(salt, out, name, kind, args, reference):
         res = subprocess.run([salt.bin("salt-call"), "--local", "-c", salt.local, *args], capture_output=True, timeout=300)
         shown = "salt-call --local -c CONF " + " ".join(quote(a) for a in args)
         data = res.stdout
-    elif kind == "events":
+    elif kind in ("events", "trimmed"):
         res, data = job_events(salt, args)
         cli = name.replace("events.", "salt.", 1) + ".json"
         with open(os.path.join(out, cli + ".out"), "wb") as f:
@@ -142,6 +190,9 @@ def capture(salt, out, name, kind, args, reference):
         with open(os.path.join(out, "INDEX.tsv"), "a") as f:
             f.write(f"{cli}\t{res.returncode}\tsalt -c CONF --out=json {' '.join(quote(a) for a in args)}\n")
         shown = "salt-run -c CONF state.event 'salt/job/*/ret/*' pretty=False, during: salt -c CONF " + " ".join(quote(a) for a in args)
+    elif kind == "bus":
+        res, data = job_events(salt, args, every=True)
+        shown = "salt-run -c CONF state.event '(salt/job/|salt/batch/).*' pretty=False, during: salt -c CONF " + " ".join(quote(a) for a in args)
     elif kind == "list_job":
         job = subprocess.run([salt.bin("salt"), *conf, "--async", *args], capture_output=True, text=True, timeout=300)
         jid = job.stdout.strip().rsplit(" ", 1)[-1]
@@ -150,8 +201,9 @@ def capture(salt, out, name, kind, args, reference):
         shown = f"salt -c CONF --async {' '.join(quote(a) for a in args)} (minion2 stopped); salt-run -c CONF jobs.list_job JID --out=json"
         data = res.stdout
     else:
-        res = subprocess.run([salt.bin("salt"), *conf, *args], capture_output=True, timeout=300)
-        shown = "salt -c CONF " + " ".join(quote(a) for a in args)
+        prog = "salt-run" if kind == "run" else "salt"
+        res = subprocess.run([salt.bin(prog), *conf, *args], capture_output=True, timeout=300)
+        shown = prog + " -c CONF " + " ".join(quote(a) for a in args)
         data = res.stdout
     path = os.path.join(out, name + ".out")
     with open(path, "wb") as f:
@@ -171,20 +223,30 @@ def running(salt, jid):
     return jid.encode() in res.stdout
 
 
-def job_events(salt, args):
+def job_events(salt, args, every=False):
     """Runs salt ARGS while salt-run state.event reads the bus; returns
-    the salt run and the data of the job's return events, a line each."""
-    bus = subprocess.Popen([salt.bin("salt-run"), "-c", salt.conf, "state.event", "salt/job/*/ret/*", "pretty=False"],
+    the salt run and the data of the job's return events, a line each
+    (every: of all its job and batch events, until the returns are in
+    and the bus is quiet for 3 s)."""
+    tags = "(salt/job/|salt/batch/).*" if every else "salt/job/*/ret/*"
+    bus = subprocess.Popen([salt.bin("salt-run"), "-c", salt.conf, "state.event", tags, "pretty=False"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         time.sleep(3)  # the runner must be listening before the job starts
         res = subprocess.run([salt.bin("salt"), "-c", salt.conf, "--out=json", *args], capture_output=True, timeout=300)
-        minions = set(json.loads(d).popitem()[0] for d in re.split(r"(?m)^(?=\{)", res.stdout.decode()) if d.strip())
-        lines = []
-        while len(lines) < len(minions):
+        minions = set()
+        for doc in re.findall(r"(?m)^\{.*?^\}$", res.stdout.decode(), re.S):
+            minions.update(k for k in json.loads(doc) if k not in ("jid", "retcode"))
+        lines, rets = [], 0
+        while rets < len(minions) or (every and select.select([bus.stdout], [], [], 3)[0]):
             tag, _, data = bus.stdout.readline().partition("\t")
+            if not data:
+                continue
             if tag.startswith("salt/job/") and "/ret/" in tag:
-                lines.append(json.dumps(json.loads(data), sort_keys=True) + "\n")
+                rets += 1
+            elif not every:
+                continue
+            lines.append(json.dumps(json.loads(data), sort_keys=True) + "\n")
         return res, "".join(lines).encode()
     finally:
         bus.terminate()

@@ -95,15 +95,22 @@ func nthLine(lines []string, s string, n int) int {
 }
 
 // A step that ran an orchestration itself shows it in its Changes as
-// Salt's outputter draws it (Salt 3008.4's own output is the witness):
+// Salt's outputter draws it (Salt's own output of each line is the
+// witness):
 // every line in Salt's order, but for the inner salt.state step's
 // minions, which saltmail reports under their own ids instead.
 func TestNestedOrchestrationAsSalt(t *testing.T) {
-	ref, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", "reference", "salt-3008.4", "salt-run.state.orchestrate.nested.json.changes.txt"))
+	for _, line := range []string{"salt-3006.29", "salt-3007.16", "salt-3008.4"} {
+		t.Run(line, func(t *testing.T) { nestedOrchestrationAsSalt(t, line) })
+	}
+}
+
+func nestedOrchestrationAsSalt(t *testing.T, line string) {
+	ref, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", "reference", line, "salt-run.state.orchestrate.nested.json.changes.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := evalCapture(t, filepath.Join("..", "testdata", "corpus", "salt-3008.4", "salt-run.state.orchestrate.nested.json.out"))
+	v := evalCapture(t, filepath.Join("..", "testdata", "corpus", line, "salt-run.state.orchestrate.nested.json.out"))
 	var b strings.Builder
 	hostBlock(&b, &v.Results[0], newCutter(0, 0))
 	block := func(text string) []string {

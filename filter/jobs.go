@@ -122,3 +122,21 @@ func busEventJID(get func(string) (jsonstream.Value, bool)) string {
 	data, _ := get("data")
 	return parse(data).Get("jid").String()
 }
+
+// sshError reads salt-ssh's return for a target where the function could
+// not run: {"_error": "The command resulted in a non-zero exit code",
+// "stderr": "Traceback ...", "stdout", "retcode", "parsed": null}. Its
+// error is _error and the tail of stderr.
+func sshError(ret jsonstream.Value) (string, bool) {
+	var f [2]jsonstream.Value
+	ret.Find([]string{"_error", "stderr"}, f[:])
+	if f[0].Kind() != jsonstream.String {
+		return "", false
+	}
+	e := parse(f[0]).Str
+	lines := strings.Split(strings.TrimRight(parse(f[1]).Str, "\n"), "\n")
+	if tail := strings.Join(lines[max(len(lines)-8, 0):], "\n"); tail != "" {
+		e += "\n" + tail
+	}
+	return e, true
+}

@@ -72,3 +72,20 @@ func TestBusEventsThatAreNoReturns(t *testing.T) {
 		}
 	}
 }
+
+// salt-ssh, when the function cannot run on a target (Salt 3008.4's
+// shape, captured in testdata/corpus/salt-*/salt-ssh.*): the target is
+// in error, with _error and the end of stderr.
+func TestSaltSSHError(t *testing.T) {
+	in := `{"target1": {"stdout": "export HOME='/root'\n", "stderr": "Traceback (most recent call last):\n  File \"<string>\", line 4, in <module>\nKeyError: 'MANPATH'\n", "retcode": 2, "parsed": null, "_error": "The command resulted in a non-zero exit code"}}`
+	v, err := Evaluate(strings.NewReader(in), "ssh", DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Errors != 1 || v.Status != Critical || len(v.Results) != 1 {
+		t.Fatalf("%d errors, %v: want the target in error", v.Errors, v.Status)
+	}
+	if e := v.Results[0].Error; !strings.HasPrefix(e, "The command resulted in a non-zero exit code\n") || !strings.HasSuffix(e, "KeyError: 'MANPATH'") {
+		t.Errorf("error %q", e)
+	}
+}

@@ -218,6 +218,10 @@ func (j *judge) minion(id string, ret jsonstream.Value, inOrch bool) (m Minion, 
 			ok = true
 			j.state(&m, lowKey(ret, j.low), ret)
 		}
+		if e, failed := sshError(ret); !ok && failed {
+			m.Error, m.ErrorKind = e, ReturnError
+			return m, true
+		}
 		m.RunTimeMS += m.parallelMS
 		if len(j.succeeded) > 0 {
 			m.succeeded = slices.Clone(j.succeeded) // sized once: no garbage per state

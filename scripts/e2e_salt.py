@@ -22,7 +22,8 @@ applied with salt-call --local to install them. Then:
 7. noise control through the reactor: mailed once, then resolved;
 8. what Salt says instead of states: state.low through the reactor and
    through saltmail run, a target that matches nothing, jobs.list_job
-   of a job whose minion was stopped, and the master stopped.
+   of a job whose minion was stopped, on 3008 the bus's events of a job
+   run with --start-event, and the master stopped.
 Each output Salt printed is also checked against the corpus's shapes.
 """
 import base64
@@ -35,6 +36,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from e2e_lib import Mailpit, free_port, wait_for
 
@@ -465,10 +467,38 @@ def run_scenarios(saltmail, mp, salt, root):
                "lowok@example.com", 1 if salt_version(salt) >= (3008,) else 0)
     if "e2e_low_ok" not in mail["Text"]:
         fail(f"state.low through saltmail run: {mail['Subject']!r}\n{mail['Text'][:600]}")
+    if salt_version(salt) >= (3008,):
+        bus_events(salt, binary, config)
     salt.stop("master")
     mail = run([salt.bin("salt"), "-c", salt.conf, "*", "state.apply", "e2e_change", "--out=json"], "nomaster@example.com", 0)
     if "Salt request timed out. The master is not responding." not in mail["Subject"] + mail["Text"]:
         fail(f"the master stopped: {mail['Subject']!r}\n{mail['Text'][:600]}")
+
+
+def bus_events(salt, binary, config):
+    """Salt 3008: what the bus carries for a job run with --start-event
+    (the new job, its publication, a start event, the return), read by
+    salt-run state.event and piped into saltmail check: one minion, one
+    return, no error."""
+    bus = subprocess.Popen([salt.bin("salt-run"), "-c", salt.conf, "state.event", "salt/job/*", "pretty=False"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(3)
+        salt.salt("minion1", "state.apply", "e2e_change", "--start-event", "--out=json")
+        lines, kinds = [], set()
+        while "ret" not in kinds:
+            tag, _, data = bus.stdout.readline().partition("\t")
+            if data:
+                lines.append(data)
+                kinds.add(tag.split("/")[3] if tag.count("/") >= 3 else tag)
+    finally:
+        bus.terminate()
+        bus.wait(timeout=15)
+    if "start" not in kinds:
+        fail(f"no start event on the bus: {kinds}")
+    check = subprocess.run([binary, "check", "--config", config], input="".join(lines).encode(), capture_output=True)
+    if check.returncode != 1 or b"on 1 minion |" not in check.stdout or b"errors=0" not in check.stdout:
+        fail(f"bus events of one job ({sorted(kinds)}): exit {check.returncode}: {check.stdout!r}")
 
 
 def salt_version(salt):

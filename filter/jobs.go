@@ -125,15 +125,22 @@ func busEventJID(get func(string) (jsonstream.Value, bool)) string {
 
 // sshError reads salt-ssh's return for a target where the function could
 // not run: {"_error": "The command resulted in a non-zero exit code",
-// "stderr": "Traceback ...", "stdout", "retcode", "parsed": null}. Its
-// error is _error and the tail of stderr.
+// "stderr": "Traceback ...", "stdout", "retcode", "parsed": null}; on
+// 3006, for a failed pre-flight, only {"stdout", "stderr", "retcode"}
+// (no pid: a cmd.run_all's map has one, and is no error). Its error is
+// _error (or the exit status) and the tail of stderr.
 func sshError(ret jsonstream.Value) (string, bool) {
-	var f [2]jsonstream.Value
-	ret.Find([]string{"_error", "stderr"}, f[:])
-	if f[0].Kind() != jsonstream.String {
+	var f [4]jsonstream.Value
+	ret.Find([]string{"_error", "stderr", "retcode", "pid"}, f[:])
+	var e string
+	switch {
+	case f[0].Kind() == jsonstream.String:
+		e = parse(f[0]).Str
+	case f[1].Kind() == jsonstream.String && f[2].Kind() == jsonstream.Number && f[3].Kind() == jsonstream.Invalid && string(f[2].Raw) != "0":
+		e = "salt-ssh: the function did not run (retcode " + string(f[2].Raw) + ")"
+	default:
 		return "", false
 	}
-	e := parse(f[0]).Str
 	lines := strings.Split(strings.TrimRight(parse(f[1]).Str, "\n"), "\n")
 	if tail := strings.Join(lines[max(len(lines)-8, 0):], "\n"); tail != "" {
 		e += "\n" + tail

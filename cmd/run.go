@@ -1,15 +1,10 @@
 package cmd
 
 import (
-	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
-	"os/exec"
+	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/saltmail/saltmail/filter"
@@ -107,50 +102,14 @@ func runRun(opts *RunOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
-	defer cancel()
-	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a time-out kills its children too
-	stderr := &tail{n: tailBytes}
-	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return &exitError{code: 2, err: err}
+	if opts.Timeout <= 0 {
+		return &exitError{code: 2, err: fmt.Errorf("--timeout must be positive, not %v", opts.Timeout)}
 	}
-	status, code := "", 0
-	var v *filter.Verdict
-	var readErr error
-	if err := cmd.Start(); err != nil {
-		status, code = "could not start: "+err.Error(), 127
-		v = &filter.Verdict{}
-	} else {
-		stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-		defer stop()
-		e := filter.NewEvaluator(s.input)
-		var src io.Reader = stdout
-		if opts.Base64 {
-			src = base64.NewDecoder(base64.StdEncoding, stdout)
-		}
-		readErr = e.Read(src, opts.Command[0])
-		io.Copy(io.Discard, stdout) // a reader that stopped early must not block the command
-		werr := cmd.Wait()
-		v = e.Verdict()
-		// salt-call's minion is "local": report it under its own id,
-		// read from the config dir the command was given.
-		renameLocal(v, localID(s.cfg, configDir(opts.Command, f.Paths.SaltConfigDir), s.host))
-		var ee *exec.ExitError
-		switch {
-		case ctx.Err() != nil:
-			status, code = "killed after "+opts.Timeout.String(), 124
-		case errors.As(werr, &ee):
-			status, code = ee.String(), ee.ExitCode()
-			if code < 0 {
-				code = 1 // killed by a signal
-			}
-		case werr != nil:
-			status, code = werr.Error(), 1
-		}
-	}
+	c := runChild(opts.Command, opts.Timeout, s.input, opts.Base64, childEnv(os.Environ()))
+	v, status, code, readErr := c.v, c.status, c.code, c.readErr
+	// salt-call's minion is "local": report it under its own id, read
+	// from the config dir the command was given.
+	renameLocal(v, localID(s.cfg, configDir(opts.Command, f.Paths.SaltConfigDir), s.host))
 	if opts.Verbose {
 		// Under cron any stderr output is mailed: be quiet unless asked.
 		printDiagnostics(f.Stderr, v, true)
@@ -166,7 +125,7 @@ func runRun(opts *RunOptions) error {
 		// The command failed and its output says nothing of it (no JSON;
 		// or salt-ssh's exit 20, state.low's exit 1, a returner's failure
 		// beside clean states): the failure itself is the news.
-		o, err := s.commandFailure(opts.Command, status, stderr.String(), v, now)
+		o, err := s.commandFailure(opts.Command, status, c.stderr, v, now)
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}

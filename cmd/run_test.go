@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saltmail/saltmail/deliver/smtptest"
 )
@@ -83,5 +84,39 @@ func TestRunTimeoutAfterOutput(t *testing.T) {
 	msgs := s.Messages()
 	if len(msgs) != 1 || !bytes.Contains(msgs[0].Data, []byte("5 failed")) || !bytes.Contains(msgs[0].Data, []byte("killed after 300ms")) {
 		t.Fatalf("%d mails", len(msgs))
+	}
+}
+
+// run's edges: a time-out that is no time is a usage error; a daemon the
+// command leaves holding its pipes does not hold run once the command
+// has exited; the command gets no SMTP password in its environment.
+func TestRunEdges(t *testing.T) {
+	capture := corpus("master/salt.state.apply.mixed.json.out")
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	for _, timeout := range []string{"0s", "-1m"} {
+		f, _, errb := fixedFactory(t, "")
+		if code := Main(f, append([]string{"run", "--to", "ops@example.com", "--timeout", timeout}, append(smtpArgs(t, s, t.TempDir()), "--", "true")...)); code != 2 || !strings.Contains(errb.String(), "--timeout must be positive") {
+			t.Errorf("--timeout %s: exit %d: %s", timeout, code, errb)
+		}
+	}
+	pipeGrace = 300 * time.Millisecond
+	t.Cleanup(func() { pipeGrace = 2 * time.Second })
+	f, _, errb := fixedFactory(t, "")
+	start := time.Now()
+	// setsid: the sleeper leaves the process group a time-out would kill
+	daemon := "cat " + capture + "; setsid sleep 30 & exit 0"
+	code := Main(f, append([]string{"run", "--to", "ops@example.com", "--timeout", "20s"}, append(smtpArgs(t, s, t.TempDir()), "--", "sh", "-c", daemon)...))
+	if took := time.Since(start); code != 0 || took > 10*time.Second {
+		t.Errorf("exit %d after %v (%s): run waited for the daemon's pipes", code, took, errb)
+	}
+	if msgs := s.Messages(); len(msgs) != 1 || !bytes.Contains(msgs[0].Data, []byte("Subject: [salt] 3 minions: 1 failed, 1 changed")) || bytes.Contains(msgs[0].Data, []byte("unreadable")) {
+		t.Errorf("want the report of the whole output, got %d mails", len(msgs))
+	}
+	t.Setenv("SALTMAIL_SMTP_PASSWORD", "hunter2")
+	f, _, _ = fixedFactory(t, "")
+	Main(f, append([]string{"run", "--to", "ops@example.com"}, append(smtpArgs(t, s, t.TempDir()), "--", "sh", "-c", `echo "password=[$SALTMAIL_SMTP_PASSWORD]" >&2; exit 1`)...))
+	msgs := s.Messages()
+	if last := msgs[len(msgs)-1].Data; bytes.Contains(last, []byte("hunter2")) || !bytes.Contains(last, []byte("password=3D[]")) { // quoted-printable
+		t.Errorf("the command saw the password, or no mail:\n%s", last[len(last)-min(800, len(last)):])
 	}
 }

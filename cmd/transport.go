@@ -54,7 +54,7 @@ func (c *Config) delivery(hostname string, trace func(step, detail string)) (*de
 		return nil, configError(err, "")
 	}
 	if c.Sendmail != "" {
-		s := &deliver.Sendmail{Path: c.Sendmail, Timeout: max(6*c.SMTP.Timeout, time.Minute)}
+		s := &deliver.Sendmail{Path: c.Sendmail, Timeout: max(6*c.SMTP.Timeout, time.Minute), Env: childEnv(os.Environ())}
 		if err := s.Validate(); err != nil {
 			return nil, configError(err, "smtp.timeout")
 		}

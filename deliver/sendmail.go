@@ -20,6 +20,9 @@ import (
 type Sendmail struct {
 	Path    string
 	Timeout time.Duration
+	// Env is the program's environment; nil inherits saltmail's. The
+	// caller leaves its secrets out.
+	Env []string
 }
 
 // Validate checks the configuration before any I/O.
@@ -53,6 +56,7 @@ func (s *Sendmail) Send(from string, to []string, msg io.WriterTo) error {
 	defer cancel()
 	args := append([]string{"-i", "-f", from, "--"}, to...)
 	cmd := exec.CommandContext(ctx, s.Path, args...)
+	cmd.Env = s.Env
 	cmd.Stdin = bytes.NewReader(bytes.ReplaceAll(b.Bytes(), []byte("\r\n"), []byte("\n")))
 	out, err := cmd.CombinedOutput()
 	if err == nil {

@@ -98,3 +98,23 @@ func TestTestRunsResolveNothing(t *testing.T) {
 		t.Errorf("a state not seen for 31 days is remembered: %v", mem["web1"])
 	}
 }
+
+// A mailed time in the future (the clock went backwards) counts as now:
+// the failure is suppressed for repeat_interval from now, not for years.
+func TestMailedInTheFuture(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	p := Policy{RepeatInterval: 24 * time.Hour}
+	mem := map[string]Memory{}
+	remember(t, mem, stateDoc("web1", "boom", "false"), t0.AddDate(10, 0, 0), p) // a clock ten years ahead
+	if v, _ := remember(t, mem, stateDoc("web1", "boom", "false"), t0, p); len(v.Repeated) != 1 {
+		t.Fatalf("the failure mailed 'in ten years' is not known now: repeated %v", v.Repeated)
+	}
+	for k, r := range mem["web1"] {
+		if r.Mailed.After(t0) {
+			t.Errorf("%s: mailed %v is still in the future", k, r.Mailed)
+		}
+	}
+	if v, _ := remember(t, mem, stateDoc("web1", "boom", "false"), t0.Add(25*time.Hour), p); v.Failed != 1 {
+		t.Errorf("a day later the failure is still suppressed: %d failed mailed", v.Failed)
+	}
+}

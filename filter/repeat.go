@@ -70,6 +70,7 @@ func Suppress(v *Verdict, prev func(minion string) Memory, now time.Time, p Poli
 				mem, known = maps.Clone(was), true
 			}
 		}
+		notAfter(mem, now)
 		kept := suppressStates(m, &mem, now, p, &resolved)
 		if !m.Test {
 			resolveSucceeded(&m, mem, p, &resolved)
@@ -134,6 +135,26 @@ func suppressStates(m Minion, mem *Memory, now time.Time, p Policy, resolved *[]
 		}
 	}
 	return kept
+}
+
+// notAfter brings times past now back to now: the clock went backwards
+// (or a record came from a machine whose clock ran ahead), and an
+// identical failure "mailed" in ten years would be suppressed till then.
+// The repeat interval runs from now instead, and is stored so.
+func notAfter(mem Memory, now time.Time) {
+	for k, r := range mem {
+		if r.Mailed.After(now) || r.First.After(now) || r.Seen.After(now) {
+			r.Mailed, r.First, r.Seen = minTime(r.Mailed, now), minTime(r.First, now), minTime(r.Seen, now)
+			mem[k] = r
+		}
+	}
+}
+
+func minTime(t, now time.Time) time.Time {
+	if t.After(now) {
+		return now
+	}
+	return t
 }
 
 // forget drops what was remembered and not seen for p.ForgetAfter: a

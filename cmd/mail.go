@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -104,10 +105,14 @@ type outgoing struct {
 	env     deliver.Envelope
 	data    []byte
 	subject string
+	// minions it reports on: recorded as reported only once it went
+	minions []string
 }
 
 // messages renders the verdict into the mails it calls for: none when
-// nothing is news, one digest, or one per minion.
+// nothing is news, one digest, or one per minion. A verdict whose mail
+// cannot be built gets report's plain fallback mail instead; the error
+// says what went wrong, and the mails are still there to send.
 func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) ([]outgoing, error) {
 	if !report.Reportable(v, p.on) {
 		return nil, nil
@@ -117,18 +122,26 @@ func (p *mailPlan) messages(v *filter.Verdict, now time.Time, hostname string) (
 		verdicts = report.Split(v, p.on)
 	}
 	var out []outgoing
+	var errs []error
 	for _, one := range verdicts {
-		m, err := report.Build(one, p.options(now, hostname))
+		opts := p.options(now, hostname)
+		m, err := report.Build(one, opts)
 		if err != nil {
-			return nil, err
+			errs = append(errs, fmt.Errorf("build the report mail: %w; a plain mail goes instead", err))
+			if m, err = report.BuildFallback(one, err, opts); err != nil {
+				return out, errors.Join(append(errs, err)...)
+			}
 		}
 		o, err := p.outgoing(m)
 		if err != nil {
-			return nil, err
+			return out, errors.Join(append(errs, err)...)
+		}
+		for _, r := range one.Results {
+			o.minions = append(o.minions, r.ID)
 		}
 		out = append(out, o)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // options are the report's mail options for one message.

@@ -120,7 +120,7 @@ func runRun(opts *RunOptions) error {
 	}
 
 	now := f.now()
-	var msgs []outgoing
+	var res outcome
 	if code != 0 && (v.Documents == 0 || quiet(v)) {
 		// The command failed and its output says nothing of it (no JSON;
 		// or salt-ssh's exit 20, state.low's exit 1, a returner's failure
@@ -129,16 +129,17 @@ func runRun(opts *RunOptions) error {
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		msgs = []outgoing{o}
+		res = s.deliverAll(f, []outgoing{o}, opts.Verbose)
 		readErr = nil // the mail says it all
-	} else if msgs, err = s.news(v, now, false, f.warn); err != nil {
-		return &exitError{code: 2, err: err}
+	} else {
+		res = s.sendNews(f, v, now, opts.Verbose)
 	}
-	spooled := s.deliverAll(f, msgs, opts.Verbose)
 	switch {
+	case res.signal != nil:
+		return res.interrupted()
 	case code != 0:
 		return &exitError{code: code}
-	case spooled > 0:
+	case res.spooled > 0 || len(res.lost) > 0:
 		return &exitError{code: 1}
 	case readErr != nil:
 		return &exitError{code: 3, err: fmt.Errorf("output of %s: %w", opts.Command[0], readErr)}

@@ -1,9 +1,6 @@
 package cmd
 
 import (
-	"fmt"
-
-	"github.com/saltmail/saltmail/deliver"
 	"github.com/spf13/cobra"
 )
 
@@ -45,52 +42,16 @@ func runSend(opts *SendOptions) error {
 	}
 	v, readErr := r.readInputs(f, opts.Files, opts.Base64)
 	printDiagnostics(f.Stderr, v, opts.Verbose)
-	msgs, err := r.news(v, f.now(), false, f.warn)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	spooled := r.deliverAll(f, msgs, opts.Verbose)
-	if readErr != nil {
+	res := r.sendNews(f, v, f.now(), opts.Verbose)
+	switch {
+	case res.signal != nil:
+		return res.interrupted()
+	case readErr != nil:
 		return &exitError{code: 3, err: readErr}
-	}
-	if spooled > 0 {
+	case res.spooled > 0 || len(res.lost) > 0:
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// deliverAll delivers each message, spooling those that fail, and
-// returns how many were spooled.
-func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) int {
-	spooled := 0
-	for _, m := range msgs {
-		tries, err := deliver.Send(r.send.dial, m.env.From, m.env.To, m.data, r.send.retry)
-		if err == nil {
-			if verbose {
-				fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, r.send.what)
-			}
-			continue
-		}
-		spooled++
-		// Only those the message did not reach wait in the spool.
-		m.env.To = deliver.Undelivered(err, m.env.To)
-		r.keep(f, m, fmt.Sprintf("%s after %d tries: %v", r.send.what, tries, err))
-	}
-	return spooled
-}
-
-// keep spools a message that could not be delivered. Should even that
-// fail, the message goes to stderr: cron mails stderr to someone.
-func (r *resolved) keep(f *Factory, m outgoing, reason string) {
-	env := m.env
-	env.Reason, env.Spooled = reason, f.now()
-	path, err := r.spool.Put(env, m.data)
-	if err != nil {
-		fmt.Fprintf(f.Stderr, "saltmail: delivery failed: %s; spooling failed too: %v; the message follows\n", reason, err)
-		f.Stderr.Write(m.data)
-		return
-	}
-	fmt.Fprintf(f.Stderr, "saltmail: delivery failed: %s; spooled to %s (saltmail flush sends it)\n", reason, path)
 }
 
 // addReadFlags are the flags of every command that reads Salt output

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/saltmail/saltmail/filter"
 )
@@ -45,17 +47,43 @@ func ParseSubject(text string) (*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subject template: %w", err)
 	}
+	// A template that parses may still fail on some verdict ({{.Nope}},
+	// {{slice .JID 0 8}} on a digest of many jobs): find out now, before
+	// any input is read, not once an alert is waiting for it.
+	for _, v := range sampleVerdicts() {
+		if _, err := Subject(t, v); err != nil {
+			return nil, fmt.Errorf("%w (on %s)", err, sampleName(v))
+		}
+	}
 	return t, nil
 }
 
 // Subject renders the subject for a verdict, with control characters
-// removed and its length capped.
+// removed and its length capped. The template's output is bounded while
+// it runs: a {{range}} must not fill the memory before the cap applies.
 func Subject(t *template.Template, v *filter.Verdict) (string, error) {
-	var b strings.Builder
-	if err := t.Execute(&b, subjectData(v)); err != nil {
+	b := &boundedBuilder{max: 4 * maxSubject * utf8.UTFMax}
+	if err := t.Execute(b, subjectData(v)); err != nil && !errors.Is(err, errSubjectFull) {
 		return "", fmt.Errorf("subject template: %w", err)
 	}
 	return clean(b.String(), maxSubject), nil
+}
+
+// errSubjectFull stops a template whose output is longer than any
+// subject can be: what it wrote so far is enough for the cap.
+var errSubjectFull = errors.New("subject full")
+
+type boundedBuilder struct {
+	strings.Builder
+	max int
+}
+
+func (b *boundedBuilder) Write(p []byte) (int, error) {
+	if room := b.max - b.Len(); len(p) > room {
+		b.Builder.Write(p[:max(room, 0)])
+		return max(room, 0), errSubjectFull
+	}
+	return b.Builder.Write(p)
 }
 
 func subjectData(v *filter.Verdict) SubjectData {

@@ -1,0 +1,80 @@
+package cmd
+
+import (
+	"bytes"
+	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/saltmail/saltmail/deliver/smtptest"
+	"github.com/saltmail/saltmail/filter"
+)
+
+// readSpy says whether anything read the input.
+type readSpy struct{ read bool }
+
+func (r *readSpy) Read([]byte) (int, error) { r.read = true; return 0, io.EOF }
+
+// A subject template that parses but fails on some verdict is a
+// configuration error found before the input is read (exit 2).
+func TestSubjectCheckedBeforeInput(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	for _, tmpl := range []string{`{{.Nope}}`, `{{slice .JID 0 8}}`} {
+		f, _, errb := fixedFactory(t, "")
+		spy := &readSpy{}
+		f.Stdin = spy
+		code := Main(f, append([]string{"--to", "ops@example.com", "--subject", tmpl}, smtpArgs(t, s, t.TempDir())...))
+		if code != 2 || spy.read || !strings.Contains(errb.String(), "subject") {
+			t.Errorf("%s: exit %d, input read %v: %s", tmpl, code, spy.read, errb)
+		}
+	}
+	if n := len(s.Messages()); n != 0 {
+		t.Errorf("%d mails sent", n)
+	}
+}
+
+// Should a mail still fail to build (here a template that escaped the
+// check), a plain built-in mail says why, and the alert goes.
+func TestUnbuildableMailSendsFallback(t *testing.T) {
+	v, err := filter.Evaluate(strings.NewReader(`{"web1": {"cmd_|-a_|-/bin/false_|-run": {"result": false, "changes": {}, "comment": "boom", "__run_num__": 0}}}`), "in", filter.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, _ := mail.ParseAddress("salt@example.com")
+	to, _ := mail.ParseAddress("ops@example.com")
+	p := &mailPlan{on: filter.AllOutcomes}
+	p.head.From, p.head.To = from, []*mail.Address{to}
+	p.head.Subject = template.Must(template.New("s").Option("missingkey=error").Parse(`{{.Nope}}`))
+	msgs, err := p.messages(v, time.Date(2026, 11, 25, 10, 15, 2, 0, time.UTC), "master1")
+	if err == nil || len(msgs) != 1 {
+		t.Fatalf("%d mails, error %v", len(msgs), err)
+	}
+	if d := string(msgs[0].data); !strings.Contains(d, "could not build its usual report mail") || !strings.Contains(d, "boom") || len(msgs[0].minions) != 1 {
+		t.Errorf("the fallback mail lacks the reason or the report:\n%s", d)
+	}
+}
+
+// When even the spool cannot be written, stderr carries the message and
+// its envelope: the Bcc recipients are in no header.
+func TestUnspoolableMailKeepsEnvelope(t *testing.T) {
+	f, _, errb := fixedFactory(t, "")
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--to", "ops@example.com", "--bcc", "audit@example.com", "--from", "salt@example.com", "--smtp-host", "127.0.0.1", "--smtp-port", "1", "--retry-attempts", "1",
+		"--spool-dir", filepath.Join(notDir, "spool"), "--state-dir", t.TempDir(), corpus("master/salt.state.apply.mixed.json.out")}
+	if code := Main(f, args); code != 1 {
+		t.Errorf("exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"spooling failed too", "MAIL FROM:<salt@example.com> RCPT TO:<ops@example.com>, <audit@example.com>", "Subject: [salt] 3 minions"} {
+		if !bytes.Contains(errb.Bytes(), []byte(want)) {
+			t.Errorf("stderr lacks %q:\n%.600s", want, errb)
+		}
+	}
+}

@@ -2,10 +2,11 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/mail"
 	"os"
-	"path/filepath"
+	"os/exec"
 	"strings"
 	"testing"
 	"text/template"
@@ -59,22 +60,46 @@ func TestUnbuildableMailSendsFallback(t *testing.T) {
 	}
 }
 
-// When even the spool cannot be written, stderr carries the message and
-// its envelope: the Bcc recipients are in no header.
+// When even the spool cannot be written (here no file may grow: ulimit
+// -f 0), stderr carries the message and its envelope: the Bcc
+// recipients are in no header.
 func TestUnspoolableMailKeepsEnvelope(t *testing.T) {
-	f, _, errb := fixedFactory(t, "")
-	notDir := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--to", "ops@example.com", "--bcc", "audit@example.com", "--from", "salt@example.com", "--smtp-host", "127.0.0.1", "--smtp-port", "1", "--retry-attempts", "1",
-		"--spool-dir", filepath.Join(notDir, "spool"), "--state-dir", t.TempDir(), corpus("master/salt.state.apply.mixed.json.out")}
-	if code := Main(f, args); code != 1 {
-		t.Errorf("exit %d: %s", code, errb)
+	root, spool := t.TempDir(), t.TempDir()
+	argv, _ := json.Marshal([]string{"--config", "/dev/null", "--to", "ops@example.com", "--bcc", "audit@example.com", "--from", "salt@example.com",
+		"--smtp-host", "127.0.0.1", "--smtp-port", "1", "--retry-attempts", "1", "--spool-dir", spool, "--state-dir", t.TempDir(),
+		corpus("master/salt.state.apply.mixed.json.out")})
+	c := exec.Command("sh", "-c", `ulimit -f 0 && exec "$0"`, os.Args[0])
+	c.Env = append(os.Environ(), "SALTMAIL_AS_MAIN="+string(argv), "SALTMAIL_TEST_ROOT="+root)
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	_ = c.Run()
+	if code := c.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{"spooling failed too", "MAIL FROM:<salt@example.com> RCPT TO:<ops@example.com>, <audit@example.com>", "Subject: [salt] 3 minions"} {
 		if !bytes.Contains(errb.Bytes(), []byte(want)) {
-			t.Errorf("stderr lacks %q:\n%.600s", want, errb)
+			t.Errorf("stderr lacks %q:\n%.600s", want, errb.String())
 		}
+	}
+}
+
+// A minion's return over max_value_bytes is an input error with its
+// position (exit 3), found before it fills the memory; the admin is
+// told, with what was read before it.
+func TestValueBound(t *testing.T) {
+	capture := corpus("master/salt.state.apply.mixed.json.out")
+	f, out, errb := fixedFactory(t, "")
+	if code := Main(f, []string{"check", "--max-value-bytes", "1000", capture}); code != 3 || !strings.Contains(out.String()+errb.String(), "a member of more than 1000 bytes") {
+		t.Errorf("check: exit %d: %s%s", code, out, errb)
+	}
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	f, _, errb = fixedFactory(t, "")
+	code := Main(f, append([]string{"--to", "ops@example.com", "--max-value-bytes", "1000", capture}, smtpArgs(t, s, t.TempDir())...))
+	if code != 3 || len(s.Messages()) != 1 || !bytes.Contains(s.Messages()[0].Data, []byte("input unreadable")) {
+		t.Errorf("send: exit %d, %d mails: %s", code, len(s.Messages()), errb)
+	}
+	f, _, errb = fixedFactory(t, "")
+	if code := Main(f, []string{"check", "--max-value-bytes", "0", capture}); code == 0 || !strings.Contains(errb.String(), "max_value_bytes (--max-value-bytes, SALTMAIL_MAX_VALUE_BYTES): must be positive") {
+		t.Errorf("a bound of 0: exit %d: %s", code, errb)
 	}
 }

@@ -75,10 +75,18 @@ func resolve(f *Factory, cf *configFlags, trace func(step, detail string)) (*res
 		r.memory, r.policy = cfg.memory(r.spool, f.warn), cfg.policy()
 		r.input.KeepSucceeded = true // so that Suppress can see failures resolve
 	}
+	if err := r.checkDirs(); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
 // inputOptions say how to read Salt output.
+// DefaultMaxValue bounds one minion's return: far above any real
+// highstate's, low enough that a hostile or runaway one (a 2 GB
+// comment) cannot take the master's memory.
+const DefaultMaxValue = 64 << 20
+
 func (c *Config) inputOptions() (filter.Options, error) {
 	o := filter.DefaultOptions()
 	for _, p := range []struct {
@@ -95,6 +103,10 @@ func (c *Config) inputOptions() (filter.Options, error) {
 		return o, fmt.Errorf("%s: name at least one function", names("state_funs"))
 	}
 	o.StateFuns = append([]string(nil), c.StateFuns...)
+	if c.MaxValueBytes <= 0 {
+		return o, fmt.Errorf("%s: must be positive", names("max_value_bytes"))
+	}
+	o.MaxValueBytes = c.MaxValueBytes
 	return o, nil
 }
 

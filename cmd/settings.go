@@ -19,10 +19,12 @@ type Config struct {
 	PerMinion    bool
 	AttachJSON   bool
 	MaxPartBytes int
-	On           []string
-	Sendmail     string
-	SpoolDir     string
-	SMTP         struct {
+	// MaxValueBytes bounds one minion's return in the input.
+	MaxValueBytes int
+	On            []string
+	Sendmail      string
+	SpoolDir      string
+	SMTP          struct {
 		Host               string
 		Port               int
 		TLS                string
@@ -99,6 +101,7 @@ var settings = []setting{
 	{key: "result_path", ptr: func(c *Config) any { return &c.ResultPath }, use: useInput, def: "result", help: "gjson path of a state's result"},
 	{key: "changes_path", ptr: func(c *Config) any { return &c.ChangesPath }, use: useInput, def: "changes", help: "gjson path of a state's changes"},
 	{key: "comment_path", ptr: func(c *Config) any { return &c.CommentPath }, use: useInput, def: "comment", help: "gjson path of a state's comment"},
+	{key: "max_value_bytes", ptr: func(c *Config) any { return &c.MaxValueBytes }, use: useInput, def: strconv.Itoa(DefaultMaxValue), help: "bound of one minion's return in the input; a larger one is an input error (exit 3)"},
 	{key: "minion_id", ptr: func(c *Config) any { return &c.MinionID }, use: useInput, help: "the id to report for salt-call's minion \"local\" (default: minion_id or id: in the Salt config dir, else the host name)"},
 
 	{key: "ignore", ptr: func(c *Config) any { return &c.Ignore }, use: useRules, rules: true, help: "drop matching states from the report: " + ruleHelp},

@@ -87,7 +87,7 @@ func (e *Evaluator) Verdict() *Verdict { return &e.j.v }
 // *InputError the members and documents read before the fault stay in
 // the verdict, whose status becomes Unknown.
 func (e *Evaluator) Read(src io.Reader, name string) error {
-	o := jsonstream.Options{Procs: e.j.opts.Procs, SegmentSize: e.segSize, SegmentMax: e.segMax}
+	o := jsonstream.Options{Procs: e.j.opts.Procs, SegmentSize: e.segSize, SegmentMax: e.segMax, MaxValue: e.j.opts.MaxValueBytes}
 	warnings, lines := len(e.j.v.Warnings), e.j.v.textLines
 	err := jsonstream.Read(src, name, &e.j, o)
 	e.j.v.capText(warnings, lines, name)

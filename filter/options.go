@@ -26,6 +26,10 @@ type Options struct {
 	// caller says (cmd passes runtime.GOMAXPROCS(0)): filter does not
 	// ask the process.
 	Procs int
+	// MaxValueBytes bounds one top-level member of a document (a
+	// minion's return): a larger one is an input error at its start,
+	// found before it fills the memory. 0: no bound.
+	MaxValueBytes int
 }
 
 // DefaultStateFuns are Salt's state-run functions: those of the state

@@ -35,6 +35,10 @@ type Options struct {
 	// before looking for a cut and the 4 MiB without one after which
 	// the input is read in order (tests set tiny ones).
 	SegmentSize, SegmentMax int
+	// MaxValue bounds the bytes of one top-level member (a minion's
+	// return, an event's "return"): a larger one is an input error at
+	// its start, found before it is all in memory. 0: no bound.
+	MaxValue int
 }
 
 // Read reads the stream of JSON documents from src and tells h what it
@@ -44,10 +48,12 @@ type Options struct {
 // runs on after it returns.
 func Read(src io.Reader, name string, h Handler, o Options) error {
 	if o.Procs < 2 {
-		_, err := newReader(src, name).run(h, -1)
+		r := newReader(src, name)
+		r.max = o.MaxValue
+		_, err := r.run(h, -1)
 		return err
 	}
-	d := &driver{name: name, h: h, procs: o.Procs}
+	d := &driver{name: name, h: h, procs: o.Procs, max: o.MaxValue}
 	d.sp = splitter{src: src, size: o.SegmentSize, max: o.SegmentMax, bufs: &d.bufs}
 	if d.sp.size == 0 {
 		d.sp.size, d.sp.max = segmentSize, segmentMax
@@ -60,6 +66,7 @@ type driver struct {
 	name  string
 	h     Handler
 	procs int
+	max   int
 	sp    splitter
 	bufs  [][]byte
 	// readers joined already, to read the next segments with: their
@@ -137,7 +144,7 @@ func (d *driver) cut() (done bool, err error) {
 		d.stalls = 0
 		if s.final && len(d.queue) == 0 {
 			r := s.reader(d.name)
-			r.docs = d.docs
+			r.docs, r.max = d.docs, d.max
 			_, err := r.run(d.h, -1)
 			return true, err
 		}
@@ -188,7 +195,7 @@ func (d *driver) join() (done bool, err error) {
 func (d *driver) inOrder(stop int64) (done bool, err error) {
 	sp := &d.sp
 	r := newReader(sp.rest(), d.name)
-	r.base, r.lines, r.docs = sp.off, sp.lines, d.docs
+	r.base, r.lines, r.docs, r.max = sp.off, sp.lines, d.docs, d.max
 	stopped, err := r.run(d.h, stop)
 	d.docs = r.docs
 	if !stopped {
@@ -225,6 +232,7 @@ func (d *driver) segmentReader(s *segment) *reader {
 	sc, doc, text, key := r.sc, r.doc, r.text, r.key
 	*r = *s.reader(d.name)
 	r.segment = true // the input is checked for documents whole
+	r.max = d.max
 	r.sc = scanner{stack: sc.stack[:0], children: sc.children[:0], fields: sc.fields[:0]}
 	r.doc = Doc{ms: doc.ms[:0], keys: doc.keys[:0], out: doc.out[:0]}
 	r.text, r.key = text[:0], key[:0]

@@ -59,6 +59,7 @@ type reader struct {
 	first    bool // the next member is the document's first
 	docs     int  // documents opened, counting those before this reader
 	segment  bool // a segment of the input: having no document is fine
+	max      int  // bytes one member may have (0: no bound), see Options.MaxValue
 	docStart int64
 	docLine  int
 	sc       scanner
@@ -155,6 +156,11 @@ func (r *reader) next() (token, error) {
 		if err != errNeedMore {
 			return tok, err
 		}
+		if r.inDoc && r.max > 0 {
+			if i := r.memberStart(); len(r.buf)-i > r.max {
+				return token{}, r.tooLarge(i)
+			}
+		}
 		if r.eof {
 			if r.inDoc {
 				r.cut = true
@@ -199,6 +205,9 @@ func (r *reader) step() (token, error) {
 		vstart = skipSpace(b, vstart)
 		var end int
 		end, err = r.sc.value(b, vstart, 1)
+		if err == nil && r.max > 0 && end-keyStart > r.max {
+			return token{}, r.tooLarge(keyStart)
+		}
 		if err == nil {
 			r.pos = end
 			r.first = false
@@ -211,6 +220,24 @@ func (r *reader) step() (token, error) {
 		return token{}, err
 	}
 	return token{}, r.syntax(i, err)
+}
+
+// memberStart is where the member being read starts: past white space
+// and the comma before it.
+func (r *reader) memberStart() int {
+	b := r.buf
+	i := skipSpace(b, r.pos)
+	if !r.first && i < len(b) && b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	return i
+}
+
+// tooLarge refuses a member larger than the bound at b[i]: reading on
+// would hold all of it in memory (a 2 GB comment, a command printing
+// one endless string).
+func (r *reader) tooLarge(i int) error {
+	return r.errAt(i, "a member of more than %d bytes (the bound on one value; in the document that starts at line %d)", r.max, r.docLine)
 }
 
 // end closes the open document at b[i], its '}'.

@@ -46,17 +46,14 @@ type Paths struct {
 
 // DefaultPaths are the host's: /etc/salt/saltmail.yaml and
 // /var/spool/saltmail, or for a user who cannot write there
-// $XDG_STATE_HOME/saltmail/spool (~/.local/state/saltmail/spool).
+// $XDG_STATE_HOME/saltmail/spool (~/.local/state/saltmail/spool, the
+// home taken from the passwd entry when HOME is unset; never /tmp).
 func DefaultPaths(getenv func(string) string) Paths {
-	state := getenv("XDG_STATE_HOME")
-	if state == "" {
-		home := getenv("HOME")
-		if home == "" {
-			home = os.TempDir()
-		}
-		state = filepath.Join(home, ".local", "state")
+	user := DefaultSpoolDir // no home at all: no spool of the user's own
+	if state := userStateDir(getenv); state != "" {
+		user = filepath.Join(state, "saltmail", "spool")
 	}
-	return Paths{ConfigFile: DefaultConfigFile, SpoolDir: DefaultSpoolDir, UserSpoolDir: filepath.Join(state, "saltmail", "spool"), SaltConfigDir: "/etc/salt"}
+	return Paths{ConfigFile: DefaultConfigFile, SpoolDir: DefaultSpoolDir, UserSpoolDir: user, SaltConfigDir: "/etc/salt"}
 }
 
 func (f *Factory) getenv(k string) string {

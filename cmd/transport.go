@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -103,6 +105,52 @@ func (c *Config) spool(p Paths) deliver.Spool {
 		return deliver.Spool{Dir: p.SpoolDir}
 	}
 	return deliver.Spool{Dir: p.UserSpoolDir}
+}
+
+// checkDirs refuses, before any input is read, a spool or state dir
+// that another user could write (deliver.CheckDir): whoever can plant a
+// file there can make saltmail mail any file, drop alerts or forge what
+// was reported.
+func (r *resolved) checkDirs() error {
+	if r.spool.Dir != "" {
+		if err := r.spool.Check(); err != nil {
+			return err
+		}
+	}
+	if m, ok := r.memory.(interface{ Check() error }); ok {
+		return m.Check()
+	}
+	return nil
+}
+
+// userStateDir is where a user who may not write the default spool
+// keeps theirs: $XDG_STATE_HOME, else .local/state in the home from
+// $HOME, else from the passwd entry; never under /tmp, where another
+// user could make it first. "" when there is no home at all: then
+// there is no user spool, and keeping a message in the default one
+// fails, saying why, if need be.
+func userStateDir(getenv func(string) string) string {
+	if state := getenv("XDG_STATE_HOME"); filepath.IsAbs(state) { // the XDG spec ignores a relative one
+		return state
+	}
+	home := getenv("HOME")
+	if !filepath.IsAbs(home) {
+		home = passwdHome()
+	}
+	if !filepath.IsAbs(home) {
+		return ""
+	}
+	return filepath.Join(home, ".local", "state")
+}
+
+// passwdHome is the running user's home from the passwd entry; tests
+// put their own in its place, so they never read the host's /etc.
+var passwdHome = func() string {
+	u, err := user.LookupId(strconv.Itoa(os.Getuid()))
+	if err != nil {
+		return ""
+	}
+	return u.HomeDir
 }
 
 // mayWrite says whether this user may write in dir, or create it: the

@@ -23,6 +23,9 @@ import (
 // repeated mail, never a crash.
 //
 // Nothing is created until Update writes: asking costs no directory.
+// Dir must be safe (CheckDir): Update refuses another, and Recall
+// warns and takes it as empty. No record or lock is read through a
+// symlink.
 type Memory[T any] struct {
 	Dir  string
 	Warn func(string)
@@ -46,13 +49,28 @@ func (m *Memory[T]) base(key string) string {
 	return filepath.Join(m.Dir, name+"-"+hex.EncodeToString(sum[:6]))
 }
 
+// Check refuses a state dir another user could write (CheckDir).
+func (m *Memory[T]) Check() error {
+	if err := CheckDir(m.Dir); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	return nil
+}
+
 // Recall reads a key's record without its lock (the file is replaced
 // atomically, so it is never seen half written): for a preview. A key
 // never written gives the zero T.
 func (m *Memory[T]) Recall(key string) T {
 	if !m.looked {
+		m.looked = true
 		_, err := os.Stat(m.Dir)
-		m.looked, m.absent = true, errors.Is(err, fs.ErrNotExist)
+		m.absent = errors.Is(err, fs.ErrNotExist)
+		if err := m.Check(); err != nil && !m.absent {
+			m.absent = true // a planted memory must not silence alerts
+			if m.Warn != nil {
+				m.Warn(fmt.Sprintf("%v; nothing is taken as reported", err))
+			}
+		}
 	}
 	if m.absent {
 		var none T
@@ -64,7 +82,7 @@ func (m *Memory[T]) Recall(key string) T {
 // read reads a key's record from its file.
 func (m *Memory[T]) read(key string) T {
 	var rec T
-	raw, err := os.ReadFile(m.base(key) + ".json")
+	raw, err := readFile(m.base(key) + ".json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return rec
 	}
@@ -89,8 +107,8 @@ func (m *Memory[T]) Update(keys []string, decide func(recall func(string) T) map
 		decide(m.read) // nothing to lock, nothing to write: make no directory
 		return nil
 	}
-	if err := os.MkdirAll(m.Dir, 0o700); err != nil {
-		return err
+	if err := MakeDir(m.Dir); err != nil {
+		return fmt.Errorf("state dir: %w", err)
 	}
 	sorted := append([]string(nil), keys...)
 	sort.Strings(sorted)
@@ -132,11 +150,13 @@ func (m *Memory[T]) write(key string, rec T) error {
 	return WriteFileAtomic(m.base(key)+".json", raw)
 }
 
-// lockFile takes an exclusive flock, waiting at most wait.
+// lockFile takes an exclusive flock, waiting at most wait. A planted
+// symlink is not followed, so it cannot make saltmail create a file
+// elsewhere.
 func lockFile(path string, wait time.Duration) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := openFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lock: %w", err)
 	}
 	end := time.Now().Add(wait)
 	for {

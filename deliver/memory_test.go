@@ -107,3 +107,49 @@ func TestMemoryConcurrentUpdates(t *testing.T) {
 		t.Errorf("%d of %d updates kept", got, n)
 	}
 }
+
+// Files planted in the state dir are never followed: a .lock symlink
+// does not make saltmail create its target, a record linked to another
+// file is not read; a state dir another user could write is refused by
+// Update and taken as empty by Recall.
+func TestMemoryRefusesPlantedFiles(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret.json")
+	os.WriteFile(secret, []byte(`{"n": 7}`), 0o600)
+	cases := []struct {
+		name       string
+		plant      func(dir, file, target string) // file: web1's record path without extension
+		wantUpdate string                         // in Update's error; "" : no error
+		wantWarn   string
+	}{
+		{"lock links elsewhere", func(dir, file, target string) { os.Remove(file + ".lock"); os.Symlink(target, file+".lock") }, "not a regular file", ""},
+		{"record links to another file", func(dir, file, _ string) { os.Remove(file + ".json"); os.Symlink(secret, file+".json") }, "", "not a regular file"},
+		{"shared state dir", func(dir, _, _ string) { os.Chmod(dir, 0o777) }, "writable by group or others", "writable by group or others"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			target := filepath.Join(t.TempDir(), "created-by-root")
+			var warned []string
+			m := &deliver.Memory[record]{Dir: filepath.Join(t.TempDir(), "state"), Warn: func(s string) { warned = append(warned, s) }}
+			keep := func(func(string) record) map[string]record { return map[string]record{"web1": {"n": 1}} }
+			if err := m.Update([]string{"web1"}, keep); err != nil {
+				t.Fatal(err)
+			}
+			files, _ := filepath.Glob(filepath.Join(m.Dir, "web1-*.json"))
+			c.plant(m.Dir, strings.TrimSuffix(files[0], ".json"), target)
+			m = &deliver.Memory[record]{Dir: m.Dir, Warn: m.Warn}
+			if rec := m.Recall("web1"); rec["n"] == 7 || (c.wantWarn != "" && (len(warned) != 1 || !strings.Contains(warned[0], c.wantWarn))) {
+				t.Errorf("recalled %v, warned %q", rec, warned)
+			}
+			err := m.Update([]string{"web1"}, keep)
+			if (c.wantUpdate == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.wantUpdate)) {
+				t.Errorf("update: %v, want %q", err, c.wantUpdate)
+			}
+			if _, err := os.Lstat(target); err == nil {
+				t.Errorf("the lock's target %s was created", target)
+			}
+			if raw, _ := os.ReadFile(secret); string(raw) != `{"n": 7}` {
+				t.Errorf("the linked file was written: %s", raw)
+			}
+		})
+	}
+}

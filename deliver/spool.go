@@ -23,21 +23,37 @@ type Envelope struct {
 	To      []string  `json:"to"` // every recipient, Bcc included
 	Reason  string    `json:"reason"`
 	Spooled time.Time `json:"spooled"`
+	// RecipientsFromConfig says the recipients are the configuration's
+	// at flush time (a mail spooled before they were known). Such an
+	// envelope with no To is not "no recipient"; Flush hands it to send
+	// as it is, and sending it is the caller's.
+	RecipientsFromConfig bool `json:"recipients_from_config,omitempty"`
 }
 
 // Spool keeps undeliverable messages as <time>-<id>.eml (the exact
 // bytes that would have been sent) with <time>-<id>.env (the envelope,
-// JSON) beside it. Names sort oldest first.
+// JSON) beside it. Names sort oldest first. While a flush offers a
+// message its envelope is <id>.sending, once sent <id>.sent, so that no
+// flush sends it twice; what can never be sent goes to failed/ (see
+// moveAside). Dir must be safe (CheckDir): Put and Flush refuse another.
 type Spool struct {
 	Dir string
+}
+
+// Check refuses a spool dir another user could write (CheckDir).
+func (s Spool) Check() error {
+	if err := CheckDir(s.Dir); err != nil {
+		return fmt.Errorf("spool dir: %w", err)
+	}
+	return nil
 }
 
 // Put writes a message and its envelope atomically: each file is
 // written under a temporary name, synced and renamed; the .eml comes
 // last, so a flush never sees a message without its envelope.
 func (s Spool) Put(env Envelope, msg []byte) (string, error) {
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return "", fmt.Errorf("spool %s: %w", s.Dir, err)
+	if err := MakeDir(s.Dir); err != nil {
+		return "", fmt.Errorf("spool dir: %w", err)
 	}
 	var id [6]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -64,42 +80,6 @@ func writeEnvelope(path string, env Envelope) error {
 	return WriteFileAtomic(path, raw)
 }
 
-// WriteFileAtomic writes data to path with mode 0600 so that a reader
-// sees the old file or the new one, never a part: a temporary file in
-// the same directory, synced, then renamed over path.
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-}
-
 // Spooled is one message taken from the spool by Flush.
 type Spooled struct {
 	Path string
@@ -107,85 +87,190 @@ type Spooled struct {
 	Msg  []byte
 }
 
-// Flush offers every spooled message, oldest first, to send, and
-// removes each only after send accepted it. A message another process
-// is flushing at the same moment is skipped (it holds an flock on the
-// .eml), so two flushes never send one file twice. done hears each
-// outcome. It returns how many were sent and how many are left.
-func (s Spool) Flush(send func(Spooled) error, done func(Spooled, error)) (sent, left int, err error) {
+// Outcome is what a flush did with one spooled message.
+type Outcome struct {
+	// Sent: the server accepted it now. AlreadySent: an earlier flush
+	// sent it but could not remove it; it was not sent again.
+	Sent, AlreadySent bool
+	// Failed is why it can never be sent as it is: it was moved to
+	// failed/ (unless Err says that failed too).
+	Failed string
+	// Err is what still needs a later flush or a human.
+	Err error
+}
+
+// fsRename and fsRemove are os.Rename and os.Remove; tests make them
+// fail as a spool turned read-only would.
+var fsRename, fsRemove = os.Rename, os.Remove
+
+// Flush offers every spooled message, oldest first, to send. A message
+// is marked as being sent before it is offered and as sent before it is
+// removed, so that none is sent twice by saltmail, even when the spool
+// turns read-only or a flush is killed; one marked but not known sent
+// goes to failed/. A message another process is flushing at the same
+// moment is skipped (it holds an flock on the .eml). done hears each
+// outcome. It returns how many were sent now and how many still need a
+// later flush or a human (what went to failed/ does not count).
+func (s Spool) Flush(send func(Spooled) error, done func(Spooled, Outcome)) (sent, left int, err error) {
+	if err := s.Check(); err != nil {
+		return 0, 0, err
+	}
 	names, err := filepath.Glob(filepath.Join(s.Dir, "*.eml"))
 	if err != nil {
 		return 0, 0, err
 	}
 	sort.Strings(names)
 	for _, path := range names {
-		ok, err := s.flushOne(path, send, done)
-		switch {
-		case err != nil:
-			left++
-		case ok:
+		o, ok := s.flushOne(path, send)
+		if !ok {
+			continue
+		}
+		if o.Sent {
 			sent++
 		}
+		if o.Err != nil {
+			left++
+		}
+		done(Spooled{Path: path, Env: o.env, Msg: o.msg}, o.Outcome)
 	}
+	s.sweep()
 	return sent, left, nil
 }
 
-// flushOne returns ok when the message was sent and removed; false with
-// no error when another process had it or it was already gone.
-func (s Spool) flushOne(path string, send func(Spooled) error, done func(Spooled, error)) (bool, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
+// result is an Outcome with what was read of the message.
+type result struct {
+	Outcome
+	env Envelope
+	msg []byte
+}
+
+// flushOne handles one message under its flock; ok is false when
+// another process had it or it was gone already.
+func (s Spool) flushOne(path string, send func(Spooled) error) (r result, ok bool) {
+	base := strings.TrimSuffix(path, ".eml")
+	f, err := openFile(path, os.O_RDONLY, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return r, false
+	case errors.Is(err, ErrNotRegular):
+		return s.fail(r, base, "the message is "+ErrNotRegular.Error(), nil), true
+	case err != nil:
+		r.Err = err
+		return r, true
 	}
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return false, nil // another flush holds it
+		return r, false // another flush holds it
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	// Another flush may have sent and removed it between our open and
 	// our lock: only the file still at this path is ours to send.
-	st, err := os.Stat(path)
+	st, err := os.Lstat(path)
 	if err != nil {
-		return false, nil
+		return r, false
 	}
 	if fst, err := f.Stat(); err != nil || !os.SameFile(st, fst) {
-		return false, nil
+		return r, false
 	}
-	msg, err := io.ReadAll(f)
-	if err != nil {
-		return false, err
+	if r.msg, err = io.ReadAll(f); err != nil {
+		r.Err = fmt.Errorf("read %s: %w", path, err)
+		return r, true
 	}
-	envPath := strings.TrimSuffix(path, ".eml") + ".env"
-	raw, err := os.ReadFile(envPath)
-	item := Spooled{Path: path, Msg: msg}
-	if err == nil {
-		err = json.Unmarshal(raw, &item.Env)
-	}
-	if err != nil {
-		err = fmt.Errorf("envelope %s: %w", envPath, err)
-		done(item, err)
-		return false, err
-	}
-	if err := send(item); err != nil {
-		if left := Undelivered(err, item.Env.To); len(left) < len(item.Env.To) {
-			// Some recipients got it now: keep it for the others only.
-			item.Env.To, item.Env.Reason = left, err.Error()
-			if jerr := writeEnvelope(envPath, item.Env); jerr != nil {
-				err = fmt.Errorf("%w; and the envelope could not be narrowed to them, so a flush would send it again to all: %v", err, jerr)
-			}
+	return s.offer(r, base, send), true
+}
+
+// offer sends a locked message unless its markers say not to.
+func (s Spool) offer(r result, base string, send func(Spooled) error) result {
+	switch {
+	case present(base + ".sent"):
+		r.AlreadySent, r.Err = true, s.clean(base)
+		return r
+	case present(base + ".env"):
+		// A stale .sending beside it: an earlier flush failed to send,
+		// rewrote the envelope, and could not remove the marker.
+		if err := fsRemove(base + ".sending"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.Err = fmt.Errorf("not sent: %w", err)
+			return r
 		}
-		done(item, err)
-		return false, err
+	case present(base + ".sending"):
+		return s.fail(r, base, "a flush stopped while sending it, or could not record that it was sent: it may have been delivered, so it is not sent again", nil)
 	}
-	// Remove the message first: once it is gone no flush can pick it up.
-	if err := os.Remove(path); err != nil {
-		done(item, err)
-		return false, err
+	env, err := readEnvelope(base + ".env")
+	if err != nil {
+		return s.fail(r, base, err.Error(), nil)
 	}
-	os.Remove(envPath)
-	done(item, nil)
-	return true, nil
+	r.env = env
+	if noRecipient(env) {
+		return s.fail(r, base, "the envelope names no recipient", nil)
+	}
+	if err := fsRename(base+".env", base+".sending"); err != nil {
+		r.Err = fmt.Errorf("not sent, since it could not be marked as being sent: %w", err)
+		return r
+	}
+	syncDir(s.Dir)
+	err = send(Spooled{Path: base + ".eml", Env: env, Msg: r.msg})
+	if err == nil {
+		r.Sent, r.Err = true, s.sent(base)
+		return r
+	}
+	if left := Undelivered(err, env.To); len(left) < len(env.To) {
+		// Some recipients got it now: keep it for the others only.
+		r.env.To = left
+	}
+	r.env.Reason = err.Error()
+	if refusedForGood(err) {
+		return s.fail(r, base, err.Error(), &r.env)
+	}
+	r.Err = err
+	if werr := s.release(base, r.env); werr != nil {
+		r.Err = fmt.Errorf("%w; and it could not be put back for a later flush (%v), which will move it to failed/", err, werr)
+	}
+	return r
+}
+
+// sent records a sent message as such, then removes it.
+func (s Spool) sent(base string) error {
+	if err := fsRename(base+".sending", base+".sent"); err != nil {
+		return fmt.Errorf("sent, but could not be marked as sent: a later flush will not send it again: %w", err)
+	}
+	syncDir(s.Dir)
+	if err := s.clean(base); err != nil {
+		return fmt.Errorf("sent, but %w", err)
+	}
+	return nil
+}
+
+// clean removes a sent message, then its marker.
+func (s Spool) clean(base string) error {
+	for _, ext := range []string{".eml", ".sent"} {
+		if err := fsRemove(base + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("could not be removed; it will not be sent again: %w", err)
+		}
+	}
+	syncDir(s.Dir)
+	return nil
+}
+
+// release puts a message that was not sent back for a later flush, with
+// the envelope narrowed to those it did not reach.
+func (s Spool) release(base string, env Envelope) error {
+	if err := writeEnvelope(base+".env", env); err != nil {
+		return err
+	}
+	return fsRemove(base + ".sending")
+}
+
+// sweep removes the markers of sent messages that are gone.
+func (s Spool) sweep() {
+	marks, _ := filepath.Glob(filepath.Join(s.Dir, "*.sent"))
+	for _, m := range marks {
+		if !present(strings.TrimSuffix(m, ".sent") + ".eml") {
+			_ = fsRemove(m)
+		}
+	}
+}
+
+func present(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

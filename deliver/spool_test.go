@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,12 +32,12 @@ func TestSpoolPutAndFlush(t *testing.T) {
 		t.Errorf("modes %v %v", st.Mode(), fst.Mode())
 	}
 	// The first flush fails: the message stays.
-	sent, left, err := sp.Flush(func(deliver.Spooled) error { return errors.New("still down") }, func(deliver.Spooled, error) {})
+	sent, left, err := sp.Flush(func(deliver.Spooled) error { return errors.New("still down") }, func(deliver.Spooled, deliver.Outcome) {})
 	if sent != 0 || left != 1 || err != nil {
 		t.Fatalf("sent %d left %d err %v", sent, left, err)
 	}
 	var got []deliver.Spooled
-	sent, left, _ = sp.Flush(func(s deliver.Spooled) error { got = append(got, s); return nil }, func(deliver.Spooled, error) {})
+	sent, left, _ = sp.Flush(func(s deliver.Spooled) error { got = append(got, s); return nil }, func(deliver.Spooled, deliver.Outcome) {})
 	if sent != 1 || left != 0 || len(got) != 1 {
 		t.Fatalf("sent %d left %d", sent, left)
 	}
@@ -56,7 +58,7 @@ func TestFlushOldestFirst(t *testing.T) {
 		}
 	}
 	var order []string
-	sp.Flush(func(s deliver.Spooled) error { order = append(order, string(s.Msg)); return nil }, func(deliver.Spooled, error) {})
+	sp.Flush(func(s deliver.Spooled) error { order = append(order, string(s.Msg)); return nil }, func(deliver.Spooled, deliver.Outcome) {})
 	if strings.Join(order, "") != "123" {
 		t.Errorf("order %v", order)
 	}
@@ -100,7 +102,7 @@ func TestSpoolConcurrency(t *testing.T) {
 				case <-stop:
 					return
 				default:
-					sp.Flush(send, func(deliver.Spooled, error) {})
+					sp.Flush(send, func(deliver.Spooled, deliver.Outcome) {})
 				}
 			}
 		}()
@@ -108,7 +110,7 @@ func TestSpoolConcurrency(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	fg.Wait()
-	sp.Flush(send, func(deliver.Spooled, error) {}) // what arrived last
+	sp.Flush(send, func(deliver.Spooled, deliver.Outcome) {}) // what arrived last
 	if len(count) != senders*perSender {
 		t.Fatalf("%d distinct messages sent, want %d", len(count), senders*perSender)
 	}
@@ -119,5 +121,64 @@ func TestSpoolConcurrency(t *testing.T) {
 	}
 	if rest, _ := filepath.Glob(filepath.Join(sp.Dir, "*")); len(rest) != 0 {
 		t.Errorf("left: %v", rest)
+	}
+}
+
+// A spool that turns read-only once the server accepted a message (its
+// remove fails, or its rename and remove): no later flush sends it
+// again, and once the spool is writable again it is cleaned away or, if
+// not even its sending could be recorded, moved to failed/.
+func TestFlushNeverSendsTwice(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		rename     bool // renames fail too: not even "sent" can be recorded
+		wantFailed bool
+	}{
+		{"remove fails", false, false},
+		{"read-only", true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sp := deliver.Spool{Dir: t.TempDir()}
+			env := deliver.Envelope{From: "a@example.com", To: []string{"b@example.com"}, Spooled: time.Now()}
+			if _, err := sp.Put(env, msg); err != nil {
+				t.Fatal(err)
+			}
+			broken := false
+			deliver.FailFS(t, &broken, c.rename, fs.ErrPermission)
+			sends := 0
+			send := func(deliver.Spooled) error { sends++; broken = true; return nil }
+			var outs []deliver.Outcome
+			done := func(_ deliver.Spooled, o deliver.Outcome) { outs = append(outs, o) }
+			for i := 0; i < 3; i++ {
+				sp.Flush(send, done)
+			}
+			if sends != 1 || len(outs) != 3 || !outs[0].Sent || outs[0].Err == nil || outs[1].Sent || outs[2].Sent {
+				t.Fatalf("%d sends, outcomes %+v", sends, outs)
+			}
+			broken = false
+			sp.Flush(send, done)
+			failed, _ := filepath.Glob(filepath.Join(sp.Dir, "failed", "*.eml"))
+			rest, _ := filepath.Glob(filepath.Join(sp.Dir, "*.*"))
+			if sends != 1 || len(rest) != 0 || (len(failed) == 1) != c.wantFailed {
+				t.Errorf("%d sends; left %v, failed %v; last %+v", sends, rest, failed, outs[len(outs)-1])
+			}
+		})
+	}
+}
+
+// The spool and its entries are created 0700 and 0600 whatever the
+// umask, parents included.
+func TestSpoolDirModes(t *testing.T) {
+	old := syscall.Umask(0o277)
+	defer syscall.Umask(old)
+	root := t.TempDir()
+	sp := deliver.Spool{Dir: filepath.Join(root, "a", "b", "spool")}
+	if _, err := sp.Put(deliver.Envelope{To: []string{"b@example.com"}}, msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a", "a/b", "a/b/spool"} {
+		if st, err := os.Stat(filepath.Join(root, d)); err != nil || st.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v %v", d, st.Mode(), err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"os/exec"
 	"strings"
 )
 
@@ -75,8 +76,47 @@ func classify(step string, err error) error {
 		e.Temporary = tp.Code >= 400 && tp.Code < 500
 	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr):
 		e.Temporary = false // a wrong certificate will not right itself
+	case errors.Is(err, errBadLine):
+		e.Temporary = false // nor will an address with a line break
 	}
 	return e
+}
+
+// setupSteps open a session; every message of a run goes through them.
+var setupSteps = map[string]bool{"connect": true, "tls": true, "greeting": true, "ehlo": true, "starttls": true, "auth": true}
+
+// IsConnectionFailure says whether err ended the session rather than
+// one message: the connection was refused, timed out, reset or ran out
+// its deadline; the greeting, TLS, EHLO, STARTTLS or AUTH failed; a
+// reply was too long or garbled; the sendmail program did not run or
+// hung. The rest of a run would fare no better, so a caller may stop
+// at once. A server's reply to one message (MAIL, RCPT, DATA) is not,
+// unless it is 421 (the server is closing the channel); nor is an
+// error deliver does not know.
+func IsConnectionFailure(err error) bool {
+	var re *RecipientsError
+	if errors.As(err, &re) {
+		for _, r := range re.Refused {
+			if IsConnectionFailure(r.Err) {
+				return true // the session broke on a later try
+			}
+		}
+		return false
+	}
+	var de *Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	var exit *exec.ExitError
+	switch {
+	case de.Code == 421, setupSteps[de.Step]:
+		return true
+	case de.Code != 0:
+		return false
+	case de.Step == "sendmail":
+		return !errors.As(de.Err, &exit) // it ran and said no: that message
+	}
+	return !errors.Is(de.Err, errBadLine)
 }
 
 // permanent is a failure no retry can mend (a policy refusal).

@@ -11,7 +11,9 @@ import (
 // Dialer opens a sending session: (*SMTP).Dial or (*Sendmail).Dial.
 type Dialer func() (gomail.SendCloser, error)
 
-// Retry bounds how often and how patiently a message is offered.
+// Retry bounds how often and how patiently a message is offered. Each
+// try is one session under its own deadline, so a message is held at
+// most Attempts × that deadline + Backoff × (2^(Attempts-1) − 1).
 type Retry struct {
 	Attempts int           // tries in all, at least 1
 	Backoff  time.Duration // wait before the second try; doubles each time

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/smtp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +23,8 @@ const (
 
 // SMTP is a checked SMTP configuration; Dial opens a session with it.
 // gomail's own Dialer is not used: its STARTTLS is opportunistic, it
-// has no deadlines, and its errors lose the reply code.
+// has no deadlines, and its errors lose the reply code; nor is
+// net/smtp's Client (see session).
 type SMTP struct {
 	Host               string
 	Port               int
@@ -33,7 +33,10 @@ type SMTP struct {
 	HELO               string
 	RootCAs            *x509.CertPool // nil: the system's
 	InsecureSkipVerify bool
-	Timeout            time.Duration // each step: connect, greeting, every command, every write of DATA
+	// Timeout bounds each step (connect, greeting, every command, every
+	// write of DATA); six times it bounds the whole session, connect to
+	// QUIT.
+	Timeout time.Duration
 	// Trace, when set, hears each step as it succeeds (test-mail).
 	Trace func(step, detail string)
 }
@@ -80,16 +83,18 @@ func (c *SMTP) trace(step, detail string) {
 }
 
 // Dial connects, reads the greeting, upgrades to TLS as configured and
-// authenticates: the session is ready to Send.
+// authenticates: the session is ready to Send. One deadline bounds it
+// all, connect to QUIT.
 func (c *SMTP) Dial() (gomail.SendCloser, error) {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
-	d := net.Dialer{Timeout: c.Timeout}
+	end := time.Now().Add(c.deadline())
+	d := net.Dialer{Timeout: c.Timeout, Deadline: end}
 	raw, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, classify("connect", err)
 	}
 	c.trace("connect", "connected to "+addr)
-	conn := &deadlineConn{Conn: raw, step: c.Timeout, end: time.Now().Add(20 * c.Timeout)}
+	conn := &deadlineConn{Conn: raw, step: c.Timeout, end: end, total: c.deadline()}
 	tlsConf := &tls.Config{ServerName: c.Host, RootCAs: c.RootCAs, InsecureSkipVerify: c.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 	var nc net.Conn = conn
 	if c.TLS == ImplicitTLS {
@@ -101,44 +106,45 @@ func (c *SMTP) Dial() (gomail.SendCloser, error) {
 		c.trace("tls", tlsDetail(tc.ConnectionState()))
 		nc = tc
 	}
-	client, err := smtp.NewClient(nc, c.Host)
-	if err != nil {
-		nc.Close()
+	s := &smtpSender{s: newSession(nc, conn, c.Host), cfg: c}
+	if err := s.s.greeting(); err != nil {
+		s.s.close()
 		return nil, classify("greeting", err)
 	}
-	s := &smtpSender{c: client, cfg: c}
 	if err := s.open(tlsConf); err != nil {
-		client.Close()
+		s.s.close()
 		return nil, err
 	}
 	return s, nil
 }
 
 type smtpSender struct {
-	c   *smtp.Client
+	s   *session
 	cfg *SMTP
 }
 
 func (s *smtpSender) open(tlsConf *tls.Config) error {
 	c := s.cfg
-	if err := s.c.Hello(c.HELO); err != nil {
+	if err := s.s.hello(c.HELO); err != nil {
 		return classify("ehlo", err)
 	}
 	if c.TLS == StartTLS {
-		if ok, _ := s.c.Extension("STARTTLS"); !ok {
+		if ok, _ := s.s.extension("STARTTLS"); !ok {
 			return permanent("starttls", errors.New("the server does not offer STARTTLS, which tls: starttls requires (tls: none sends in clear)"))
 		}
-		if err := s.c.StartTLS(tlsConf); err != nil {
+		st, err := s.s.startTLS(tlsConf)
+		if err != nil {
 			return classify("starttls", err)
 		}
-		if st, ok := s.c.TLSConnectionState(); ok {
-			c.trace("starttls", tlsDetail(st))
+		c.trace("starttls", tlsDetail(st))
+		if err := s.s.hello(c.HELO); err != nil {
+			return classify("ehlo", err)
 		}
 	}
 	if c.Username == "" {
 		return nil
 	}
-	ok, mechs := s.c.Extension("AUTH")
+	ok, mechs := s.s.extension("AUTH")
 	if !ok {
 		return permanent("auth", errors.New("the server offers no AUTH, but a user is set"))
 	}
@@ -146,7 +152,7 @@ func (s *smtpSender) open(tlsConf *tls.Config) error {
 	if err != nil {
 		return permanent("auth", err)
 	}
-	if err := s.c.Auth(a); err != nil {
+	if err := s.s.auth(a); err != nil {
 		return classify("auth", err)
 	}
 	c.trace("auth", "authenticated as "+c.Username+" with "+name)
@@ -157,16 +163,16 @@ func (s *smtpSender) open(tlsConf *tls.Config) error {
 // does not cost the others the alert: the message goes to those it
 // accepts, and a *RecipientsError names the refused ones.
 func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
-	if err := s.c.Reset(); err != nil {
+	if err := s.s.reset(); err != nil {
 		return classify("rset", err)
 	}
-	if err := s.c.Mail(from); err != nil {
+	if err := s.s.mail(from); err != nil {
 		return classify("mail from", err)
 	}
 	var refused []Refusal
 	var accepted []string
 	for _, r := range to {
-		if err := s.c.Rcpt(r); err != nil {
+		if err := s.s.rcpt(r); err != nil {
 			err = classify("rcpt to "+r, err)
 			var de *Error
 			if errors.As(err, &de) && de.Code == 0 {
@@ -180,7 +186,7 @@ func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
 	if len(accepted) == 0 {
 		return &RecipientsError{Refused: refused}
 	}
-	w, err := s.c.Data()
+	w, err := s.s.data()
 	if err != nil {
 		return classify("data", err)
 	}
@@ -198,41 +204,9 @@ func (s *smtpSender) Send(from string, to []string, msg io.WriterTo) error {
 	return nil
 }
 
-func (s *smtpSender) Close() error {
-	err := s.c.Quit()
-	if err != nil {
-		s.c.Close()
-	}
-	return err
-}
+// Close says QUIT and closes the connection either way.
+func (s *smtpSender) Close() error { return s.s.quit() }
 
 func tlsDetail(st tls.ConnectionState) string {
 	return fmt.Sprintf("%s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
-}
-
-// deadlineConn bounds every read and write by the step time-out, and
-// the whole session by an absolute end, so that neither a silent server
-// nor one that drips a byte at a time can hold the sender.
-type deadlineConn struct {
-	net.Conn
-	step time.Duration
-	end  time.Time
-}
-
-func (d *deadlineConn) arm() {
-	t := time.Now().Add(d.step)
-	if t.After(d.end) {
-		t = d.end
-	}
-	_ = d.Conn.SetDeadline(t)
-}
-
-func (d *deadlineConn) Read(p []byte) (int, error) {
-	d.arm()
-	return d.Conn.Read(p)
-}
-
-func (d *deadlineConn) Write(p []byte) (int, error) {
-	d.arm()
-	return d.Conn.Write(p)
 }

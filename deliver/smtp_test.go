@@ -3,7 +3,11 @@ package deliver_test
 import (
 	"bytes"
 	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,43 +218,82 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func TestUnreachable(t *testing.T) {
-	refusedHost, refusedPort := smtptest.Refused(t)
-	silentHost, silentPort := smtptest.Silent(t)
+// IsConnectionFailure tells a failed session, which the rest of a run
+// would meet too, from a server's answer to one message.
+func TestIsConnectionFailure(t *testing.T) {
+	once := func(cl deliver.Dialer, to ...string) error {
+		if len(to) == 0 {
+			to = []string{"b@example.com"}
+		}
+		_, err := deliver.Send(cl, "a@example.com", to, msg, deliver.Retry{Attempts: 1})
+		return err
+	}
+	smtpWith := func(t *testing.T, o smtptest.Options) *deliver.SMTP {
+		return client(smtptest.Start(t, o), deliver.NoTLS)
+	}
+	sendmail := func(t *testing.T, script string) deliver.Dialer {
+		path := filepath.Join(t.TempDir(), "sendmail")
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return (&deliver.Sendmail{Path: path, Timeout: 200 * time.Millisecond}).Dial
+	}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 	cases := []struct {
-		name, host string
-		port       int
-		step       string
+		name string
+		err  func(t *testing.T) error
+		want bool
 	}{
-		{"connection refused", refusedHost, refusedPort, "connect"},
-		{"server never answers", silentHost, silentPort, "greeting"},
+		{"connection refused", func(t *testing.T) error {
+			host, port := smtptest.Refused(t)
+			return once((&deliver.SMTP{Host: host, Port: port, TLS: deliver.NoTLS, Timeout: time.Second}).Dial)
+		}, true},
+		{"no STARTTLS offered", func(t *testing.T) error {
+			return once(client(smtptest.Start(t, smtptest.Options{Mode: smtptest.Plain}), deliver.StartTLS).Dial)
+		}, true},
+		{"AUTH refused", func(t *testing.T) error {
+			cl := smtpWith(t, smtptest.Options{Users: map[string]string{"salt": "right"}})
+			cl.Username, cl.Password = "salt", "wrong"
+			return once(cl.Dial)
+		}, true},
+		{"connection reset in DATA", func(*testing.T) error {
+			return &deliver.Error{Step: "data", Temporary: true, Err: reset}
+		}, true},
+		{"421 at MAIL: the server closes", func(*testing.T) error {
+			return &deliver.Error{Step: "mail from", Code: 421, Temporary: true, Err: errors.New("421 shutting down")}
+		}, true},
+		{"sendmail not found", func(t *testing.T) error {
+			return once((&deliver.Sendmail{Path: "/nonexistent/sendmail", Timeout: time.Second}).Dial)
+		}, true},
+		{"sendmail hangs", func(t *testing.T) error { return once(sendmail(t, "exec sleep 5")) }, true},
+		{"a later try could not connect", func(*testing.T) error {
+			return &deliver.RecipientsError{Refused: []deliver.Refusal{{To: "b@example.com", Err: &deliver.Error{Step: "connect", Temporary: true, Err: reset}}}}
+		}, true},
+		{"5xx at DATA", func(t *testing.T) error {
+			return once(smtpWith(t, smtptest.Options{FailData: []error{smtptest.Perm}}).Dial)
+		}, false},
+		{"4xx at DATA", func(t *testing.T) error {
+			return once(smtpWith(t, smtptest.Options{FailData: []error{smtptest.Temp}}).Dial)
+		}, false},
+		{"recipients refused at RCPT", func(t *testing.T) error {
+			return once(smtpWith(t, smtptest.Options{RefuseRcpt: map[string][]error{"b@example.com": {smtptest.NoMailbox}}}).Dial)
+		}, false},
+		{"a line break in an address", func(t *testing.T) error {
+			return once(smtpWith(t, smtptest.Options{}).Dial, "b@example.com>\r\nRCPT TO:<c@example.com")
+		}, false},
+		{"sendmail says no", func(t *testing.T) error { return once(sendmail(t, "cat >/dev/null; exit 75")) }, false},
+		{"an error deliver does not know", func(*testing.T) error { return errors.New("what?") }, false},
+		{"no error", func(*testing.T) error { return nil }, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cl := &deliver.SMTP{Host: c.host, Port: c.port, TLS: deliver.StartTLS, Timeout: 300 * time.Millisecond}
-			var waits []time.Duration
-			start := time.Now()
-			tries, err := deliver.Send(cl.Dial, "a@example.com", []string{"b@example.com"}, msg, noSleep(&waits))
-			var de *deliver.Error
-			if !errors.As(err, &de) || de.Step != c.step || !de.Temporary || tries != 4 {
-				t.Fatalf("tries %d, err %v", tries, err)
+			err := c.err(t)
+			if (err == nil) != (c.name == "no error") {
+				t.Fatalf("err %v", err)
 			}
-			// Four tries of at most a 300 ms step each: the deadline held.
-			if el := time.Since(start); el > 5*time.Second {
-				t.Errorf("took %v", el)
+			if got := deliver.IsConnectionFailure(err); got != c.want {
+				t.Errorf("IsConnectionFailure(%v) = %v, want %v", err, got, c.want)
 			}
 		})
-	}
-}
-
-// A plaintext client on an implicit-TLS port must not hang.
-func TestPlainClientOnTLSPort(t *testing.T) {
-	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.TLS})
-	cl := client(s, deliver.StartTLS)
-	cl.Timeout = 300 * time.Millisecond
-	start := time.Now()
-	_, err := deliver.Send(cl.Dial, "a@example.com", []string{"b@example.com"}, msg, deliver.Retry{Attempts: 1})
-	if err == nil || time.Since(start) > 3*time.Second {
-		t.Fatalf("err %v after %v", err, time.Since(start))
 	}
 }

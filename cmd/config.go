@@ -65,53 +65,24 @@ func loadYAML(c *Config, path string, explicit bool, warn func(string)) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, first
+		}
+		return configErr(path, 0, "cannot read the config file: %v", err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil // an empty file
+	root, err := parseYAML(path, raw)
+	if err != nil || root == nil {
+		return err
 	}
 	hasPassword := false
-	err = walkYAML(doc.Content[0], "", func(key string, n *yaml.Node) error {
+	err = walkYAML(path, root, "", func(key string, k, v *yaml.Node) error {
 		s, ok := lookup(key)
 		if !ok {
-			return fmt.Errorf("config %s: line %d: unknown key %s", path, n.Line, key)
+			return configErr(path, k.Line, "unknown key %s%s", key, didYouMean(key, settingKeys()))
 		}
-		if key == "smtp.password" {
-			hasPassword = true
-		}
-		switch {
-		case n.Kind == yaml.ScalarNode:
-			if err := s.set(c, n.Value, true); err != nil {
-				return fmt.Errorf("config %s: line %d: %w", path, n.Line, err)
-			}
-		case n.Kind == yaml.SequenceNode:
-			if _, isList := s.ptr(c).(*[]string); !isList {
-				return fmt.Errorf("config %s: line %d: %s takes one value, not a list", path, n.Line, key)
-			}
-			for i, item := range n.Content {
-				if item.Kind == yaml.MappingNode && s.rules {
-					rule, err := ruleString(item)
-					if err != nil {
-						return fmt.Errorf("config %s: line %d: %s: %w", path, item.Line, key, err)
-					}
-					s.set(c, rule, i == 0)
-					continue
-				}
-				if item.Kind != yaml.ScalarNode {
-					return fmt.Errorf("config %s: line %d: %s: items must be plain values", path, item.Line, key)
-				}
-				if err := s.set(c, item.Value, i == 0); err != nil {
-					return fmt.Errorf("config %s: line %d: %w", path, item.Line, err)
-				}
-			}
-		default:
-			return fmt.Errorf("config %s: line %d: %s takes a value, not a map", path, n.Line, key)
-		}
-		return nil
+		hasPassword = hasPassword || key == "smtp.password"
+		return setYAML(c, s, path, k, v)
 	})
 	if err != nil {
 		return err
@@ -122,22 +93,55 @@ func loadYAML(c *Config, path string, explicit bool, warn func(string)) error {
 	return nil
 }
 
+// setYAML sets one setting from its YAML value: a scalar, or a list
+// for the list settings (a rule may be a map).
+func setYAML(c *Config, s setting, path string, k, v *yaml.Node) error {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if err := s.set(c, v.Value, true); err != nil {
+			return configErr(path, v.Line, "%v", err)
+		}
+	case yaml.SequenceNode:
+		if _, isList := s.ptr(c).(*[]string); !isList {
+			return configErr(path, k.Line, "%s takes one value, not a list", s.key)
+		}
+		for i, item := range v.Content {
+			value := item.Value
+			switch {
+			case item.Kind == yaml.MappingNode && s.rules:
+				var err error
+				if value, err = ruleString(path, s.key, item); err != nil {
+					return err
+				}
+			case item.Kind != yaml.ScalarNode:
+				return configErr(path, item.Line, "%s: items must be plain values", s.key)
+			}
+			if err := s.set(c, value, i == 0); err != nil {
+				return configErr(path, item.Line, "%v", err)
+			}
+		}
+	default:
+		return configErr(path, k.Line, "%s takes a value, not a map", s.key)
+	}
+	return nil
+}
+
 // walkYAML calls leaf for every key under the sections smtp and retry
 // and at the top, with its dotted name.
-func walkYAML(n *yaml.Node, prefix string, leaf func(string, *yaml.Node) error) error {
+func walkYAML(path string, n *yaml.Node, prefix string, leaf func(string, *yaml.Node, *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("config: line %d: expected a map of settings", n.Line)
+		return configErr(path, n.Line, "%sexpected a map of settings", strings.Replace(prefix, ".", ": ", 1))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := prefix + k.Value
 		if prefix == "" && (k.Value == "smtp" || k.Value == "retry") {
-			if err := walkYAML(v, key+".", leaf); err != nil {
+			if err := walkYAML(path, v, key+".", leaf); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := leaf(key, v); err != nil {
+		if err := leaf(key, k, v); err != nil {
 			return err
 		}
 	}
@@ -153,13 +157,13 @@ func warnReadable(path, what string, warn func(string)) {
 
 // ruleString turns a YAML rule ({function: cmd.run, if: ...}) into the
 // flag form, the condition last since it may hold commas.
-func ruleString(n *yaml.Node) (string, error) {
+func ruleString(path, key string, n *yaml.Node) (string, error) {
 	var parts []string
 	cond := ""
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if v.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("line %d: %s takes a plain value", v.Line, k.Value)
+			return "", configErr(path, v.Line, "%s: %s takes a plain value", key, k.Value)
 		}
 		if k.Value == "if" {
 			cond = "if=" + v.Value
@@ -171,4 +175,13 @@ func ruleString(n *yaml.Node) (string, error) {
 		parts = append(parts, cond)
 	}
 	return strings.Join(parts, ","), nil
+}
+
+// settingKeys are the YAML keys, for suggestions.
+func settingKeys() []string {
+	keys := make([]string, len(settings))
+	for i, s := range settings {
+		keys[i] = s.key
+	}
+	return keys
 }

@@ -72,28 +72,68 @@ retry:
 	}
 }
 
+// Every error of the file says path:line: first, so an editor can jump
+// there; what yaml.v3 lets pass silently (a key twice, a second
+// document, aliases) is refused. PATH stands for the file's path.
 func TestConfigErrors(t *testing.T) {
 	cases := []struct {
 		name, yaml string
 		args       []string
 		want       string
 	}{
-		{"unknown key", "smtp:\n  hots: x\n", nil, "line 2: unknown key smtp.hots"},
-		{"unknown top key", "recipients: [a@b.c]\n", nil, "line 1: unknown key recipients"},
-		{"wrong type", "smtp:\n  port: twenty\n", nil, `line 2: smtp.port: "twenty" is not a whole number`},
-		{"list for a scalar", "from: [a@b.c]\n", nil, "from takes one value, not a list"},
-		{"map for a scalar", "to:\n  a: b\n", nil, "to takes a value, not a map"},
-		{"bad duration flag", "", []string{"--smtp-timeout", "10"}, `--smtp-timeout: smtp.timeout: "10" is not a duration`},
-		{"bad yaml", "smtp: [\n", nil, "config"},
+		{"unknown key", "smtp:\n  hots: x\n", nil, "PATH:2: unknown key smtp.hots (did you mean smtp.host?)"},
+		{"unknown top key", "recipients: [a@b.c]\n", nil, "PATH:1: unknown key recipients"},
+		{"wrong type", "smtp:\n  port: twenty\n", nil, `PATH:2: smtp.port: "twenty" is not a whole number`},
+		{"wrong type in a list", "retry:\n  attempts: 2\nstate_funs: [a, [b]]\n", nil, "PATH:3: state_funs: items must be plain values"},
+		{"list for a scalar", "from: [a@b.c]\n", nil, "PATH:1: from takes one value, not a list"},
+		{"map for a scalar", "to:\n  a: b\n", nil, "PATH:1: to takes a value, not a map"},
+		{"not a map", "- a@b.c\n", nil, "PATH:1: expected a map of settings"},
+		{"section not a map", "from: a@b.c\nsmtp: x\n", nil, "PATH:2: smtp: expected a map of settings"},
+		{"bad rule", "ignore:\n  - function: [a]\n", nil, "PATH:2: ignore: function takes a plain value"},
+		{"bad yaml", "smtp: [\n", nil, "PATH:1: did not find expected node content"},
+		{"bad yaml without a line", "\tfrom: a@b.c\n", nil, "PATH: found character that cannot start any token"},
+		{"duplicate key", "to: [a@b.c]\nfrom: x@y.z\nto: [d@e.f]\n", nil, "PATH:3: to is given twice (first at line 1)"},
+		{"duplicate key under smtp", "smtp:\n  host: a\n  port: 25\n  host: b\n", nil, "PATH:4: smtp.host is given twice (first at line 2)"},
+		{"duplicate section", "smtp:\n  host: a\nsmtp:\n  port: 25\n", nil, "PATH:3: smtp is given twice (first at line 1)"},
+		{"duplicate key in a rule", "ignore:\n  - function: a\n    function: b\n", nil, "PATH:3: ignore.function is given twice (first at line 2)"},
+		{"second document", "to: [a@b.c]\n---\nto: [d@e.f]\n", nil, "PATH:2: a second YAML document (---): a config file holds one"},
+		{"empty second document", "to: [a@b.c]\n---\n", nil, "PATH:2: a second YAML document (---): a config file holds one"},
+		{"anchor and alias", "smtp: &s\n  host: a\nretry: *s\n", nil, "PATH:1: anchors and aliases are not supported (&s): write the value out"},
+		{"alias of a list item", "to: [&a a@b.c]\ncc: [*a]\n", nil, "PATH:1: anchors and aliases are not supported (&a): write the value out"},
+		{"alias without anchor", "from: a@b.c\nto: [*f]\n", nil, "PATH:2: anchors and aliases are not supported (*f): write the value out"},
+		{"merge key", "<<: {from: a@b.c}\n", nil, "PATH:1: merge keys (<<) are not supported: write the values out"},
+		{"bad duration flag", "", []string{"--smtp-timeout", "10"}, `--smtp-timeout: smtp.timeout: "10" is not a duration (e.g. 10s)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"--config", writeConfig(t, 0o600, c.yaml)}, c.args...)
-			_, _, err := load(t, nil, args...)
-			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("err %v, want %q", err, c.want)
+			path := writeConfig(t, 0o600, c.yaml)
+			_, _, err := load(t, nil, append([]string{"--config", path}, c.args...)...)
+			if want := strings.ReplaceAll(c.want, "PATH", path); err == nil || err.Error() != want {
+				t.Errorf("err %v\nwant %s", err, want)
 			}
 		})
+	}
+}
+
+// A config file that cannot be read is named too; a missing default
+// file is no error.
+func TestConfigUnreadable(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	if _, _, err := load(t, nil, "--config", missing); err == nil || err.Error() != missing+": cannot read the config file: no such file or directory" {
+		t.Errorf("err %v", err)
+	}
+	if _, _, err := load(t, nil); err != nil {
+		t.Errorf("no default file: %v", err)
+	}
+}
+
+// A good file still loads whole: a value that merely looks like an
+// alias or a document marker is text.
+func TestConfigLookalikes(t *testing.T) {
+	path := writeConfig(t, 0o600, "subject: \"*x &y --- {{.Summary}}\"\nto: ['*ops*@example.com']\n")
+	c, _, err := load(t, nil, "--config", path)
+	if err != nil || c.Subject != "*x &y --- {{.Summary}}" || c.To[0] != "*ops*@example.com" {
+		t.Errorf("err %v, config %+v", err, c)
 	}
 }
 

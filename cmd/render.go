@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -58,19 +60,20 @@ func runRender(opts *RenderOptions) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	for _, m := range msgs {
-		if len(msgs) > 1 {
-			fmt.Fprintf(opts.IO.Stdout, "From %s %s\n", m.env.From, now.UTC().Format("Mon Jan _2 15:04:05 2006"))
-		}
-		if _, err := opts.IO.Stdout.Write(m.data); err != nil {
-			return &exitError{code: 1, err: fmt.Errorf("write message: %w", err)}
-		}
-		if len(msgs) > 1 {
-			fmt.Fprintln(opts.IO.Stdout)
-		}
+	if err := writeMessages(opts.IO.Stdout, msgs, now); err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("write message: %w", err)}
 	}
 	if readErr != nil {
 		return &exitError{code: 3, err: readErr}
 	}
 	return nil
+}
+
+// writeMessages writes one message as it is, several as an mbox.
+func writeMessages(w io.Writer, msgs []outgoing, now time.Time) error {
+	if len(msgs) == 1 {
+		_, err := w.Write(msgs[0].data)
+		return err
+	}
+	return writeMbox(w, msgs, now)
 }

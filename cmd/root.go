@@ -154,7 +154,7 @@ func newCmdRoot(f *Factory, sendF func(*SendOptions) error) *cobra.Command {
 		Use:           "saltmail [FILE...]",
 		Short:         "Mail Salt admins when a state run failed or changed something",
 		Long:          sendLong,
-		Args:          cobra.ArbitraryArgs,
+		Args:          fileArgs, // a mistyped command is no missing file
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(c *cobra.Command, args []string) error {

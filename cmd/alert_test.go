@@ -22,16 +22,22 @@ type readSpy struct{ read bool }
 func (r *readSpy) Read([]byte) (int, error) { r.read = true; return 0, io.EOF }
 
 // A subject template that parses but fails on some verdict is a
-// configuration error found before the input is read (exit 2).
+// configuration error found before the input is read (exit 2): render
+// reads nothing; the sending command keeps the alert with the built-in
+// subject, as for any configuration error, and sends nothing.
 func TestSubjectCheckedBeforeInput(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
 	for _, tmpl := range []string{`{{.Nope}}`, `{{slice .JID 0 8}}`} {
 		f, _, errb := fixedFactory(t, "")
 		spy := &readSpy{}
 		f.Stdin = spy
-		code := Main(f, append([]string{"--to", "ops@example.com", "--subject", tmpl}, smtpArgs(t, s, t.TempDir())...))
-		if code != 2 || spy.read || !strings.Contains(errb.String(), "subject") {
-			t.Errorf("%s: exit %d, input read %v: %s", tmpl, code, spy.read, errb)
+		if code := Main(f, []string{"render", "--to", "ops@example.com", "--subject", tmpl}); code != 2 || spy.read || !strings.Contains(errb.String(), "subject (--subject, SALTMAIL_SUBJECT)") {
+			t.Errorf("render %s: exit %d, input read %v: %s", tmpl, code, spy.read, errb)
+		}
+		f, _, errb = fixedFactory(t, "")
+		code := Main(f, append([]string{"--to", "ops@example.com", "--subject", tmpl, corpus("master/salt.state.apply.mixed.json.out")}, smtpArgs(t, s, t.TempDir())...))
+		if code != 2 || !strings.Contains(errb.String(), "the alert is kept in") {
+			t.Errorf("%s: exit %d: %s", tmpl, code, errb)
 		}
 	}
 	if n := len(s.Messages()); n != 0 {

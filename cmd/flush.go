@@ -3,6 +3,8 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -63,8 +65,12 @@ func runFlush(opts *FlushOptions) error {
 	}
 	d, sp := r.send, r.spool
 	send := func(s deliver.Spooled) error {
-		if len(s.Env.To) == 0 { // RecipientsFromConfig: not read here yet
-			return &deliver.Error{Step: "envelope", Temporary: true, Err: errors.New("its recipients are the configuration's, which flush does not read yet")}
+		if s.Env.RecipientsFromConfig && len(s.Env.To) == 0 {
+			env, msg, err := r.addressed(s.Msg)
+			if err != nil {
+				return &deliver.Error{Step: "envelope", Temporary: true, Err: err}
+			}
+			s.Env.From, s.Env.To, s.Msg = env.From, env.To, msg
 		}
 		_, err := deliver.Send(d.dial, s.Env.From, s.Env.To, s.Msg, d.retry)
 		return err
@@ -86,6 +92,11 @@ func runFlush(opts *FlushOptions) error {
 		}
 	}
 	_, left, err := sp.Flush(send, done)
+	if err == nil {
+		var more int
+		more, err = flushDefault(f, sp, send, done)
+		left += more
+	}
 	var de *deliver.DirError
 	if errors.As(err, &de) {
 		return &exitError{code: 2, err: err}
@@ -130,4 +141,22 @@ func listSpool(f *Factory, sp deliver.Spool) error {
 		fmt.Fprintln(f.Stdout, strings.Join(fields, "\t"))
 	}
 	return nil
+}
+
+// flushDefault also flushes the default spool when spool_dir names
+// another and the default holds something: a run whose configuration
+// failed kept its alert there (keepDespiteConfig).
+func flushDefault(f *Factory, configured deliver.Spool, send func(deliver.Spooled) error, done func(deliver.Spooled, deliver.Outcome)) (int, error) {
+	def := defaultSpool(f.Paths)
+	if filepath.Clean(def.Dir) == filepath.Clean(configured.Dir) {
+		return 0, nil
+	}
+	if _, err := os.Lstat(def.Dir); err != nil {
+		return 0, nil // nothing was ever kept there
+	}
+	if err := def.Check(); err != nil {
+		return 0, err
+	}
+	_, left, err := def.Flush(send, done)
+	return left, err
 }

@@ -156,13 +156,18 @@ func (p *mailPlan) outgoing(m *gomail.Message) (outgoing, error) {
 	if _, err := m.WriteTo(&b); err != nil {
 		return outgoing{}, fmt.Errorf("write message: %w", err)
 	}
-	o := outgoing{data: b.Bytes(), env: deliver.Envelope{From: p.head.From.Address}, subject: strings.Join(m.GetHeader("Subject"), " ")}
+	return outgoing{data: b.Bytes(), env: p.envelope(), subject: strings.Join(m.GetHeader("Subject"), " ")}, nil
+}
+
+// envelope is the sender and every recipient, Bcc included.
+func (p *mailPlan) envelope() deliver.Envelope {
+	env := deliver.Envelope{From: p.head.From.Address}
 	for _, list := range [][]*mail.Address{p.head.To, p.head.Cc, p.bcc} {
 		for _, a := range list {
-			o.env.To = append(o.env.To, a.Address)
+			env.To = append(env.To, a.Address)
 		}
 	}
-	return o, nil
+	return env
 }
 
 func messageID(now time.Time, hostname string) string {

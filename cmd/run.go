@@ -98,12 +98,19 @@ func (s *resolved) commandFailure(command []string, status, stderr string, v *fi
 
 func runRun(opts *RunOptions) error {
 	f := opts.IO
-	s, err := resolve(f, &opts.Config, nil)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
 	if opts.Timeout <= 0 {
 		return &exitError{code: 2, err: fmt.Errorf("--timeout must be positive, not %v", opts.Timeout)}
+	}
+	s, err := resolve(f, &opts.Config, nil)
+	if err != nil {
+		// The job still runs (cron asked for it), and its alert is kept.
+		return keepDespiteConfig(f, err, func(in filter.Options) *filter.Verdict {
+			c := runChild(opts.Command, opts.Timeout, in, opts.Base64, childEnv(os.Environ()))
+			if c.code != 0 && quiet(c.v) && c.v.InputError == "" {
+				c.v.InputError = fmt.Sprintf("%s failed (%s): %s", opts.Command[0], c.status, lastLine(c.stderr))
+			}
+			return c.v
+		}, "saltmail run")
 	}
 	c := runChild(opts.Command, opts.Timeout, s.input, opts.Base64, childEnv(os.Environ()))
 	v, status, code, readErr := c.v, c.status, c.code, c.readErr

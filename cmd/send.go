@@ -38,7 +38,7 @@ func runSend(opts *SendOptions) error {
 	f := opts.IO
 	r, err := resolve(f, &opts.Config, nil)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return keepDespiteConfig(f, err, readDefaults(f, opts.Files, opts.Base64), "saltmail")
 	}
 	v, readErr := r.readInputs(f, opts.Files, opts.Base64)
 	printDiagnostics(f.Stderr, v, opts.Verbose)

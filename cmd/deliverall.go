@@ -33,7 +33,8 @@ func (o outcome) interrupted() error {
 // deliverAll delivers each message, spooling those that fail. SIGTERM,
 // SIGINT or SIGHUP (a cron time-out, systemd stopping the master) stops
 // it: the message in flight and the rest are spooled at once, so the
-// caller can record them and exit. Should the in-flight message reach
+// caller can record them and exit. After a failure to reach the server
+// at all, the rest is spooled at once. Should the in-flight message reach
 // the server all the same, it is sent twice: no loss comes first.
 func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) outcome {
 	res := outcome{lost: map[string]bool{}}
@@ -43,9 +44,14 @@ func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) outcome
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	var down error // a connection-level failure: the next message would fail alike
 	for _, m := range msgs {
 		if res.signal != nil {
 			r.spoolOrLose(f, m, fmt.Sprintf("not tried: saltmail was stopped by %v", res.signal), &res)
+			continue
+		}
+		if down != nil {
+			r.spoolOrLose(f, m, fmt.Sprintf("not tried: %s failed just before: %v", r.send.what, down), &res)
 			continue
 		}
 		type sent struct {
@@ -64,6 +70,9 @@ func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) outcome
 					fmt.Fprintf(f.Stderr, "saltmail: delivered %q through %s\n", m.subject, r.send.what)
 				}
 				continue
+			}
+			if deliver.IsConnectionFailure(s.err) {
+				down = s.err // a circuit breaker: 500 minions must not each pay the retries
 			}
 			// Only those the message did not reach wait in the spool.
 			m.env.To = deliver.Undelivered(s.err, m.env.To)

@@ -64,7 +64,11 @@ func runFlush(opts *FlushOptions) error {
 		return listSpool(f, r.spool)
 	}
 	d, sp := r.send, r.spool
+	var down error // after a connection-level failure, the rest waits at once
 	send := func(s deliver.Spooled) error {
+		if down != nil {
+			return &deliver.Error{Step: "connect", Temporary: true, Err: fmt.Errorf("not tried: %s failed just before: %w", d.what, down)}
+		}
 		if s.Env.RecipientsFromConfig && len(s.Env.To) == 0 {
 			env, msg, err := r.addressed(s.Msg)
 			if err != nil {
@@ -73,6 +77,9 @@ func runFlush(opts *FlushOptions) error {
 			s.Env.From, s.Env.To, s.Msg = env.From, env.To, msg
 		}
 		_, err := deliver.Send(d.dial, s.Env.From, s.Env.To, s.Msg, d.retry)
+		if deliver.IsConnectionFailure(err) {
+			down = err
+		}
 		return err
 	}
 	done := func(s deliver.Spooled, o deliver.Outcome) {

@@ -1,0 +1,62 @@
+package cmd
+
+import (
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+)
+
+// closingServer accepts each connection and closes it at once, before
+// any greeting: a connection-level failure. It counts the connections.
+func closingServer(t *testing.T) (int, *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, &n
+}
+
+// After a failure to reach the server at all, the rest of a run is
+// spooled and the rest of a flush left at once: only the first message
+// pays the retries (500 minions once took two hours).
+func TestCircuitBreaker(t *testing.T) {
+	port, conns := closingServer(t)
+	spool := t.TempDir()
+	args := []string{"--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none", "--retry-attempts", "3", "--retry-backoff", "1ms", "--spool-dir", spool}
+	f, _, errb := fixedFactory(t, "")
+	// per minion: a mail for the failed minion and one for the changed
+	code := Main(f, append([]string{"--to", "ops@example.com", "--per-minion", "--state-dir", t.TempDir(), corpus("master/salt.state.apply.mixed.json.out")}, args...))
+	kept, _ := filepath.Glob(filepath.Join(spool, "*.eml"))
+	if code != 1 || len(kept) != 2 {
+		t.Fatalf("exit %d, %d spooled: %s", code, len(kept), errb)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections for 2 mails with 3 attempts each: want 3 (the second is not tried)", n)
+	}
+	conns.Store(0)
+	f, _, errb = fixedFactory(t, "")
+	if code := Main(f, append([]string{"flush"}, args...)); code != 1 {
+		t.Errorf("flush: exit %d: %s", code, errb)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("flush: %d connections for 2 spooled mails: want 3", n)
+	}
+	if kept2, _ := filepath.Glob(filepath.Join(spool, "*.eml")); len(kept2) != 2 {
+		t.Errorf("after flush %d wait, want 2", len(kept2))
+	}
+}

@@ -128,7 +128,7 @@ var settings = []setting{
 	{key: "smtp.helo", ptr: func(c *Config) any { return &c.SMTP.HELO }, use: useTransport, help: "name to greet the server with (default: the host name)"},
 	{key: "smtp.ca_file", ptr: func(c *Config) any { return &c.SMTP.CAFile }, use: useTransport, help: "PEM file of the CA that signed the server's certificate (default: the system's CAs)"},
 	{key: "smtp.insecure_skip_verify", ptr: func(c *Config) any { return &c.SMTP.InsecureSkipVerify }, use: useTransport, def: "false", help: "do not verify the server's certificate (test setups only)"},
-	{key: "smtp.timeout", ptr: func(c *Config) any { return &c.SMTP.Timeout }, use: useTransport, def: "10s", help: "deadline of each step: connect, greeting, every command, every DATA write"},
+	{key: "smtp.timeout", ptr: func(c *Config) any { return &c.SMTP.Timeout }, use: useTransport, def: "10s", help: "deadline of each step (connect, greeting, every command, every DATA write); six of them bound one whole try"},
 	{key: "retry.attempts", ptr: func(c *Config) any { return &c.Retry.Attempts }, use: useTransport, def: "4", help: "tries in all for a temporary failure"},
 	{key: "retry.backoff", ptr: func(c *Config) any { return &c.Retry.Backoff }, use: useTransport, def: "2s", help: "wait before the second try; doubles each time"},
 	{key: "spool_dir", ptr: func(c *Config) any { return &c.SpoolDir }, use: useSpool, help: "where undeliverable mail waits for flush (default /var/spool/saltmail, else ~/.local/state/saltmail/spool)"},

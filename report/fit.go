@@ -22,37 +22,59 @@ const maxNames = 500
 type fitted struct {
 	blocks  map[int]string
 	omitted []*filter.Minion // those in error or with failures first
+	cut     bool             // a shown state's changes were cut
+	partial bool             // something is cut or not shown
 }
 
-// render gives a minion's block. hidden > 0 says m holds only some of
-// its failed states, and that many of its states are left out.
-type render func(m *filter.Minion, hidden int) string
+// render gives a minion's block, and the cutter that bounded its states.
+// hidden > 0 says m holds only some of its failed states, and that many
+// of its states are left out; share > 0 bounds each state's block.
+type render func(m *filter.Minion, hidden, share int) (string, *cutter)
+
+// minRoom is what fit keeps free for each minion with failures still to
+// place, so that one huge failure cannot crowd out the others.
+const minRoom = 4 << 10
 
 // fit renders reported minions' blocks while they fit in budget bytes
-// (budget <= 0: all of them), in the order of ranked. A minion with failures
-// too large to show whole shows as many of its failed states as fit.
+// (budget <= 0: all of them), in the order of ranked. A minion with
+// failures too large to show whole shows its failed states, cut to fit
+// (see failuresOnly): a failure is not left out for its size alone.
 // Once the budget is spent nothing more is rendered, so a huge verdict
 // costs no huge string.
 func fit(v *filter.Verdict, budget int, r render) fitted {
 	f := fitted{blocks: map[int]string{}}
-	used := 0
-	for _, i := range ranked(v) {
-		m := &v.Results[i]
-		if budget > 0 && used >= budget {
-			f.omitted = append(f.omitted, m)
-			continue
-		}
-		b := r(m, 0)
-		if budget > 0 && used+len(b) > budget && m.Failed > 0 {
-			b = failuresOnly(m, budget-used, r)
-		}
-		if budget > 0 && used+len(b) > budget {
-			f.omitted = append(f.omitted, m)
-			continue
-		}
-		used += len(b)
-		f.blocks[i] = b
+	order := ranked(v)
+	failing := 0 // minions with failures not placed yet
+	for _, i := range order {
+		failing += min(v.Results[i].Failed, 1)
 	}
+	free := budget // bytes left; unbounded when budget <= 0
+	for _, i := range order {
+		m := &v.Results[i]
+		failing -= min(m.Failed, 1)
+		if budget > 0 && free <= 0 {
+			f.omitted = append(f.omitted, m)
+			continue
+		}
+		b, c := r(m, 0, 0)
+		cut := c.cut
+		// Too large with failures: they alone, in what the failing
+		// minions still to come leave.
+		room := free - min(failing*minRoom, free/2)
+		if budget > 0 && len(b) > free && m.Failed > 0 && room >= minRoom {
+			var hidden int
+			b, cut, hidden = failuresOnly(m, room, r)
+			f.partial = f.partial || hidden > 0
+		}
+		if budget > 0 && len(b) > free {
+			f.omitted = append(f.omitted, m)
+			continue
+		}
+		free -= len(b)
+		f.blocks[i] = b
+		f.cut = f.cut || cut
+	}
+	f.partial = f.partial || f.cut || len(f.omitted) > 0
 	return f
 }
 
@@ -81,10 +103,15 @@ func ranked(v *filter.Verdict) []int {
 	return out
 }
 
-// failuresOnly renders m with as many of its failed states as fit in
-// room bytes (at least one), shrinking the count in proportion to what
-// each try takes: a few renders, not one per state.
-func failuresOnly(m *filter.Minion, room int, r render) string {
+// minShare is the least a failed state is cut to when its minion is
+// too large for the part: its header, its comment, a start of changes.
+const minShare = 1 << 10
+
+// failuresOnly renders m's failed states in room bytes, cut to a share
+// of it each: smaller shares while the cut binds, down to minShare,
+// then fewer states (many small failures). Each try scales by what the
+// last one took, aiming a little under room: a few renders in all.
+func failuresOnly(m *filter.Minion, room int, r render) (block string, cut bool, hidden int) {
 	var failed []filter.State
 	for _, s := range m.States {
 		if s.Outcome == filter.Failed {
@@ -92,16 +119,26 @@ func failuresOnly(m *filter.Minion, room int, r render) string {
 		}
 	}
 	slim := *m
-	var b string
-	for k := len(failed); k > 0; {
+	k, share := len(failed), max(room, minShare)
+	for try := 0; try < 16; try++ {
 		slim.States = failed[:k]
-		b = r(&slim, len(m.States)-k)
-		if len(b) <= room || k == 1 {
+		var c *cutter
+		block, c = r(&slim, len(m.States)-k, share)
+		cut = c.cut
+		if len(block) <= room {
 			break
 		}
-		k = max(min(k-1, k*room/len(b)), 1)
+		// What a share can still cut: the largest state, up to the share.
+		switch bound := min(share, c.largest); {
+		case bound > minShare: // cut more (HTML may grow what is kept)
+			share = max(bound*(room-room/64)/len(block), minShare)
+		case k > 1: // many failures, not large ones
+			k = max(min(k-1, k*room/len(block)), 1)
+		default: // one failure at its least: the caller decides
+			return block, cut, len(m.States) - k
+		}
 	}
-	return b
+	return block, cut, len(m.States) - k
 }
 
 // hiddenNote says what a minion's block leaves out for size.

@@ -72,12 +72,13 @@ type htmlLine struct{ Text, Color string }
 // inline because mail clients drop <style> blocks.
 func HTML(v *filter.Verdict, limit int) (string, error) {
 	view := htmlView{Headline: headline(v), SaltErrors: v.SaltErrors, InputError: v.InputError}
-	c := newCutter(limit, reportedStates(v))
+	base := newCutter(limit, reportedStates(v))
 	var err error
 	// A minion costs its table row and its block: fit measures both,
 	// the row first.
-	f := fit(v, blockBudget(limit, 4<<10), func(m *filter.Minion, hidden int) string {
+	f := fit(v, blockBudget(limit, 4<<10), func(m *filter.Minion, hidden, share int) (string, *cutter) {
 		r, e1 := execute("row", rowOf(m))
+		c := base.capped(share)
 		hm := htmlMinionOf(m, c)
 		if hidden > 0 {
 			hm.Hidden = hiddenNote(hidden)
@@ -86,7 +87,7 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 		if err == nil {
 			err = errors.Join(e1, e2)
 		}
-		return string(r) + string(block)
+		return string(r) + string(block), c
 	})
 	if err != nil {
 		return "", err
@@ -129,7 +130,7 @@ func HTML(v *filter.Verdict, limit int) (string, error) {
 	if len(v.Repeated) > 0 {
 		view.Repeated = plural(len(v.Repeated), "minion") + ": " + names(v.Repeated)
 	}
-	view.Cut = c.cut > 0
+	view.Cut = f.cut
 	var b bytes.Buffer
 	if err := htmlTmpl.Execute(&b, view); err != nil {
 		return "", err
@@ -179,12 +180,14 @@ func htmlMinionOf(m *filter.Minion, c *cutter) htmlMinion {
 
 func htmlStateOf(s *filter.State, c *cutter) htmlState {
 	hs := htmlState{
-		Outcome: s.Outcome.String(), ID: s.ID, Function: s.Function, Result: pyResult(s.Result),
-		Comment: strings.TrimSpace(s.Comment), Started: s.Started,
+		Outcome: s.Outcome.String(), ID: c.clip(s.ID), Function: s.Function, Result: pyResult(s.Result),
+		Started: s.Started,
 	}
+	comment, note := c.split(strings.TrimSpace(s.Comment))
+	hs.Comment = comment + strings.TrimSuffix(note, "\n")
 	hs.Color = map[filter.Outcome]string{filter.Failed: red, filter.Changed: cyan, filter.Pending: yellow}[s.Outcome]
 	if s.Name != s.ID {
-		hs.Name = s.Name
+		hs.Name = c.clip(s.Name)
 	}
 	if s.Started != "" {
 		hs.Duration = pyFloat(s.DurationMS) + " ms"
@@ -197,17 +200,14 @@ func htmlStateOf(s *filter.State, c *cutter) htmlState {
 	}
 	var b strings.Builder
 	if ch := gjson.ParseBytes(s.Changes); s.HasChanges() && filter.NestedOrchestration(ch).IsObject() {
-		b.WriteString(nestedOrchestration(ch)) // the orchestration the step ran, as Salt draws it
+		b.WriteString(nestedOrchestration(ch, 0)) // the orchestration the step ran, as Salt draws it
 	} else if s.HasChanges() && ch.IsObject() {
-		nested(&b, ch, 0, "")
+		nested(&b, ch, 0, "", 0)
 	} else if s.HasChanges() {
 		b.WriteString(invalidChanges(ch) + "\n")
 	}
-	text := c.apply(b.String())
-	if i := strings.LastIndex(text, "[... "); i >= 0 && strings.HasSuffix(text, "see attachment]\n") {
-		hs.CutNote = strings.TrimSpace(text[i:])
-		text = text[:i]
-	}
+	text, note := c.split(b.String())
+	hs.CutNote = strings.TrimSpace(note)
 	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		if l != "" || len(hs.Changes) > 0 {
 			hs.Changes = append(hs.Changes, htmlLine{Text: l, Color: diffColor(l)})

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -13,20 +14,23 @@ import (
 // (salt/output/nested.py), which is how the highstate outputter shows a
 // state's changes: keys sorted, each value 4 deeper than its key, a
 // "----------" line before every nested map, "- " before list items and
-// "|_" before nested ones, strings split into lines.
-func nested(b *strings.Builder, v gjson.Result, indent int, prefix string) {
+// "|_" before nested ones, strings split into lines. depth is how many
+// maps and lists hold v: past maxDepth a note stands for the rest.
+func nested(b *strings.Builder, v gjson.Result, indent int, prefix string, depth int) {
 	switch {
+	case depth >= maxDepth && (v.IsArray() || v.IsObject()):
+		line(b, indent, prefix+deepNote)
 	case v.Type == gjson.Null, v.Type == gjson.True, v.Type == gjson.False:
 		line(b, indent, prefix+pyConst(v))
 	case v.Type == gjson.Number:
 		line(b, indent, prefix+pyNumber(v.Raw))
 	case v.Type == gjson.String:
 		for i, l := range splitLines(v.Str) {
-			p := prefix
-			if i > 0 {
-				p = strings.Repeat(" ", len(prefix))
+			if i == 1 {
+				indent += len(prefix) // the prefix is all spaces from here
+				prefix = ""
 			}
-			line(b, indent, p+stripEsc(l))
+			line(b, indent, prefix+stripEsc(l))
 		}
 	case v.IsArray():
 		v.ForEach(func(_, item gjson.Result) bool {
@@ -36,9 +40,9 @@ func nested(b *strings.Builder, v gjson.Result, indent int, prefix string) {
 				if item.IsObject() {
 					p = ""
 				}
-				nested(b, item, indent+2, p)
+				nested(b, item, indent+2, p, depth+1)
 			} else {
-				nested(b, item, indent, "- ")
+				nested(b, item, indent, "- ", depth+1)
 			}
 			return true
 		})
@@ -62,13 +66,27 @@ func nested(b *strings.Builder, v gjson.Result, indent int, prefix string) {
 				continue // a duplicate key: Python's dict keeps one
 			}
 			line(b, indent, prefix+stripEsc(e.k)+":")
-			nested(b, e.v, indent+4, "")
+			nested(b, e.v, indent+4, "", depth+1)
 		}
 	}
 }
 
+// maxDepth bounds the nesting shown. Salt prints any depth, but its
+// layout indents each level 4 more: changes 10,000 deep would take
+// 200 MB of spaces. Real changes are a few levels deep; orchestration
+// nested in orchestration adds orchDepth each.
+const maxDepth = 32
+
+var deepNote = fmt.Sprintf("(nested deeper than %d levels: not shown)", maxDepth)
+
+// spaces indents lines without a new string per line.
+const spaces = "                                                                "
+
 func line(b *strings.Builder, indent int, s string) {
-	b.WriteString(strings.Repeat(" ", indent))
+	for ; indent > len(spaces); indent -= len(spaces) {
+		b.WriteString(spaces)
+	}
+	b.WriteString(spaces[:indent])
 	b.WriteString(s)
 	b.WriteByte('\n')
 }

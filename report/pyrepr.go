@@ -14,42 +14,58 @@ func pyStr(v gjson.Result) string {
 	if v.Type == gjson.String {
 		return v.Str
 	}
-	return pyRepr(v)
+	var b strings.Builder
+	pyRepr(&b, v, 0)
+	return b.String()
 }
 
-// pyRepr is Python's repr() of a decoded JSON value: lists and dicts
-// with their items' reprs, strings in Python's quotes and escapes.
-func pyRepr(v gjson.Result) string {
+// pyRepr writes Python's repr() of a decoded JSON value: lists and dicts
+// with their items' reprs, strings in Python's quotes and escapes. It
+// writes as it goes, and past maxDepth a note stands for the rest, so a
+// value nested 10,000 deep costs no more than its size.
+func pyRepr(b *strings.Builder, v gjson.Result, depth int) {
 	switch {
+	case depth >= maxDepth && (v.IsArray() || v.IsObject()):
+		b.WriteString(deepNote)
 	case v.Type == gjson.String:
-		return pyQuote(v.Str)
+		b.WriteString(pyQuote(v.Str))
 	case v.Type == gjson.Number:
-		return pyNumber(v.Raw)
+		b.WriteString(pyNumber(v.Raw))
 	case v.IsArray():
-		var items []string
+		b.WriteByte('[')
+		first := true
 		v.ForEach(func(_, item gjson.Result) bool {
-			items = append(items, pyRepr(item))
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			pyRepr(b, item, depth+1)
 			return true
 		})
-		return "[" + strings.Join(items, ", ") + "]"
+		b.WriteByte(']')
 	case v.IsObject():
 		// A dict keeps a duplicate key's first place and last value.
 		var keys []string
-		vals := map[string]string{}
+		vals := map[string]gjson.Result{}
 		v.ForEach(func(k, val gjson.Result) bool {
 			if _, seen := vals[k.String()]; !seen {
 				keys = append(keys, k.String())
 			}
-			vals[k.String()] = pyRepr(val)
+			vals[k.String()] = val
 			return true
 		})
-		items := make([]string, len(keys))
+		b.WriteByte('{')
 		for i, k := range keys {
-			items[i] = pyQuote(k) + ": " + vals[k]
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(pyQuote(k) + ": ")
+			pyRepr(b, vals[k], depth+1)
 		}
-		return "{" + strings.Join(items, ", ") + "}"
+		b.WriteByte('}')
+	default:
+		b.WriteString(pyConst(v))
 	}
-	return pyConst(v)
 }
 
 // pyQuote is Python's repr() of a str: single quotes unless the text

@@ -45,7 +45,7 @@ func TestTextAgainstSalt(t *testing.T) {
 				continue
 			}
 			var b strings.Builder
-			hostBlock(&b, m, newCutter(0, 0))
+			hostBlock(&b, m, &cutter{}, 0)
 			got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 			start := nthLine(want, m.ID+":", seen[m.ID])
 			seen[m.ID]++
@@ -112,7 +112,7 @@ func nestedOrchestrationAsSalt(t *testing.T, line string) {
 	}
 	v := evalCapture(t, filepath.Join("..", "testdata", "corpus", line, "salt-run.state.orchestrate.nested.json.out"))
 	var b strings.Builder
-	hostBlock(&b, &v.Results[0], newCutter(0, 0))
+	hostBlock(&b, &v.Results[0], &cutter{}, 0)
 	block := func(text string) []string {
 		lines := strings.Split(text, "\n")
 		start := nthLine(lines, "        Name: state.orchestrate", 0)

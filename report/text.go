@@ -13,8 +13,9 @@ import (
 // with state_output: changes and state_verbose: False (no colour): the
 // minion id line, a block per failed, changed or pending state, and the
 // Summary. A string return is shown as the nested outputter shows it,
-// a list of strings under "Data failed to compile:".
-func hostBlock(b *strings.Builder, m *filter.Minion, cut *cutter) {
+// a list of strings under "Data failed to compile:". depth is how deep
+// in JSON the states' changes are (see nested).
+func hostBlock(b *strings.Builder, m *filter.Minion, cut *cutter, depth int) {
 	b.WriteString(stripEsc(m.ID) + ":\n")
 	switch m.ErrorKind {
 	case filter.NoReturn, filter.ReturnError:
@@ -24,7 +25,7 @@ func hostBlock(b *strings.Builder, m *filter.Minion, cut *cutter) {
 		}
 	}
 	for i := range m.States {
-		stateBlock(b, &m.States[i], cut)
+		stateBlock(b, &m.States[i], cut, depth)
 	}
 	if m.ErrorKind == filter.JobError {
 		line(b, 4, m.Error)
@@ -59,13 +60,13 @@ const trimmedNote = "Salt trimmed a value here (VALUE_TRIMMED): it was larger th
 
 // stateBlock writes one state as the highstate outputter's full form,
 // cut to the per-state budget.
-func stateBlock(out *strings.Builder, s *filter.State, cut *cutter) {
+func stateBlock(out *strings.Builder, s *filter.State, cut *cutter, depth int) {
 	b := &strings.Builder{}
 	b.WriteString("----------\n")
-	line(b, 10, "ID: "+stripEsc(s.ID))
+	line(b, 10, "ID: "+stripEsc(cut.clip(s.ID)))
 	line(b, 4, "Function: "+stripEsc(s.Function))
 	if s.Name != s.ID {
-		line(b, 8, "Name: "+stripEsc(s.Name))
+		line(b, 8, "Name: "+stripEsc(cut.clip(s.Name)))
 	}
 	line(b, 6, "Result: "+pyResult(s.Result))
 	line(b, 5, "Comment: "+stripEsc(strings.ReplaceAll(strings.TrimSpace(s.Comment), "\n", "\n"+strings.Repeat(" ", 14))))
@@ -73,7 +74,7 @@ func stateBlock(out *strings.Builder, s *filter.State, cut *cutter) {
 		line(b, 5, "Started: "+stripEsc(s.Started))
 		line(b, 4, "Duration: "+pyFloat(s.DurationMS)+" ms")
 	}
-	b.WriteString(changesText(s))
+	b.WriteString(changesText(s, depth))
 	if s.Trimmed() {
 		line(b, 4, "Note: "+trimmedNote)
 	}
@@ -86,7 +87,7 @@ func stateBlock(out *strings.Builder, s *filter.State, cut *cutter) {
 // changesText is the state's Changes line and what follows it. Salt
 // shows changes that are not a dict on the line itself, as "Invalid
 // Changes data" (they still count as a change).
-func changesText(s *filter.State) string {
+func changesText(s *filter.State, depth int) string {
 	var b strings.Builder
 	b.WriteString("     Changes:   ")
 	ch := gjson.ParseBytes(s.Changes)
@@ -99,8 +100,8 @@ func changesText(s *filter.State) string {
 		// A step that ran an orchestration itself: its steps as Salt
 		// draws them, nested 14 deep; their minions are reported below.
 		b.WriteString(strings.Repeat(" ", 14) + "\n")
-		for _, l := range strings.Split(strings.TrimSuffix(nestedOrchestration(ch), "\n"), "\n") {
-			b.WriteString(strings.TrimRight(strings.Repeat(" ", 14)+l, "") + "\n")
+		for _, l := range strings.Split(strings.TrimSuffix(nestedOrchestration(ch, depth), "\n"), "\n") {
+			line(&b, 14, l)
 		}
 	case ch.Get("out").String() == "highstate" && ch.Get("ret").IsObject():
 		// An orchestration step: its minions are reported below, each
@@ -114,24 +115,31 @@ func changesText(s *filter.State) string {
 		line(&b, 14, "(state runs on "+stripEsc(strings.Join(ids, ", "))+": reported below under each minion)")
 	default:
 		b.WriteString("\n")
-		nested(&b, ch, 14, "")
+		nested(&b, ch, 14, "", depth)
 	}
 	return b.String()
 }
 
 // nestedOrchestration renders the orchestration a step ran, each of its
-// masters' steps as Salt's highstate outputter does.
-func nestedOrchestration(ch gjson.Result) string {
+// masters' steps as Salt's highstate outputter does. Its steps' changes
+// are orchDepth deeper than the step's (return.data.<master>.<step>).
+func nestedOrchestration(ch gjson.Result, depth int) string {
 	var b strings.Builder
+	if depth+orchDepth > maxDepth {
+		line(&b, 0, deepNote)
+		return b.String()
+	}
 	filter.NestedOrchestration(ch).ForEach(func(host, steps gjson.Result) bool {
 		doc := `{` + strconv.Quote(host.String()) + `: ` + steps.Raw + `}`
 		if v, err := filter.Evaluate(strings.NewReader(doc), "orchestration", filter.DefaultOptions()); err == nil && len(v.Results) == 1 {
-			hostBlock(&b, &v.Results[0], newCutter(0, 0))
+			hostBlock(&b, &v.Results[0], &cutter{}, depth+orchDepth)
 		}
 		return true
 	})
 	return b.String()
 }
+
+const orchDepth = 5
 
 func invalidChanges(ch gjson.Result) string { return "Invalid Changes data: " + pyStr(ch) }
 

@@ -25,15 +25,16 @@ func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 		b.WriteString("\nThe input could not be read to the end; what arrived before the fault is below.\n")
 		b.WriteString("  " + stripEsc(v.InputError) + "\n")
 	}
-	c := newCutter(limit, reportedStates(v))
-	f := fit(v, blockBudget(limit, b.Len()), func(m *filter.Minion, hidden int) string {
+	base := newCutter(limit, reportedStates(v))
+	f := fit(v, blockBudget(limit, b.Len()), func(m *filter.Minion, hidden, share int) (string, *cutter) {
 		var mb strings.Builder
+		c := base.capped(share)
 		mb.WriteString("\n")
-		hostBlock(&mb, m, c)
+		hostBlock(&mb, m, c, 0)
 		if hidden > 0 {
 			line(&mb, 4, hiddenNote(hidden))
 		}
-		return mb.String()
+		return mb.String(), c
 	})
 	for _, i := range ranked(v) {
 		b.WriteString(f.blocks[i])
@@ -53,7 +54,7 @@ func Text(v *filter.Verdict, limit int) (text string, partial bool) {
 	if len(v.Repeated) > 0 {
 		fmt.Fprintf(&b, "\nReported already, not repeated: %s: %s\n", plural(len(v.Repeated), "minion"), names(v.Repeated))
 	}
-	return b.String(), c.cut > 0 || len(f.omitted) > 0
+	return b.String(), f.partial
 }
 
 // blockBudget is what a part of limit bytes leaves for minion blocks

@@ -6,29 +6,17 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+
+	"github.com/saltmail/saltmail/deliver/smtptest"
 )
 
 // closingServer accepts each connection and closes it at once, before
 // any greeting: a connection-level failure. It counts the connections.
 func closingServer(t *testing.T) (int, *atomic.Int32) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	var n atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, &n
+	f := smtptest.StartFake(t, func(*smtptest.Fake, net.Conn) { n.Add(1) })
+	return f.Port, &n
 }
 
 // After a failure to reach the server at all, the rest of a run is

@@ -22,38 +22,24 @@ import (
 // when a client got that far.
 func stallingServer(t *testing.T) (port int, reached <-chan struct{}) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	ch := make(chan struct{}, 8)
-	go func() {
+	f := smtptest.StartFake(t, func(_ *smtptest.Fake, c net.Conn) {
+		fmt.Fprint(c, "220 stall ESMTP\r\n")
+		r := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				fmt.Fprint(c, "220 stall ESMTP\r\n")
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(strings.ToUpper(line), "MAIL") {
-						ch <- struct{}{}
-						_, _ = r.ReadString('\n') // wait until the client goes
-						return
-					}
-					fmt.Fprint(c, "250 stall\r\n")
-				}
-			}()
+			if strings.HasPrefix(strings.ToUpper(line), "MAIL") {
+				ch <- struct{}{}
+				_, _ = r.ReadString('\n') // wait until the client goes
+				return
+			}
+			fmt.Fprint(c, "250 stall\r\n")
 		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, ch
+	})
+	return f.Port, ch
 }
 
 // startSaltmail runs this test binary as saltmail (TestMain) on input.

@@ -233,32 +233,10 @@ func selfSigned(t testing.TB) (tls.Certificate, []byte) {
 // Silent accepts connections and never answers: a server that hangs.
 func Silent(t testing.TB) (host string, port int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
+	f := StartFake(t, func(_ *Fake, c net.Conn) {
+		_, _ = io.Copy(io.Discard, c) // until the client goes or the test ends
 	})
-	return "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+	return f.Host, f.Port
 }
 
 // Refused returns a loopback port nobody listens on.

@@ -81,12 +81,12 @@ func resolve(f *Factory, cf *configFlags, trace func(step, detail string)) (*res
 	return r, nil
 }
 
-// inputOptions say how to read Salt output.
 // DefaultMaxValue bounds one minion's return: far above any real
 // highstate's, low enough that a hostile or runaway one (a 2 GB
 // comment) cannot take the master's memory.
 const DefaultMaxValue = 64 << 20
 
+// inputOptions say how to read Salt output.
 func (c *Config) inputOptions() (filter.Options, error) {
 	o := filter.DefaultOptions()
 	for _, p := range []struct {
@@ -135,11 +135,15 @@ func (c *Config) rules() ([]filter.Rule, error) {
 // written; if it cannot be, every alert is mailed, which is better than
 // none.
 func (c *Config) memory(sp deliver.Spool, warn func(string)) memory {
-	dir := c.StateDir
-	if dir == "" {
-		dir = filepath.Join(filepath.Dir(sp.Dir), "saltmail-state")
+	return &deliver.Memory[filter.Memory]{Dir: c.stateDir(sp), Warn: warn}
+}
+
+// stateDir is state_dir, or saltmail-state beside the spool.
+func (c *Config) stateDir(sp deliver.Spool) string {
+	if c.StateDir != "" {
+		return c.StateDir
 	}
-	return &deliver.Memory[filter.Memory]{Dir: dir, Warn: warn}
+	return filepath.Join(filepath.Dir(sp.Dir), "saltmail-state")
 }
 
 func (c *Config) policy() filter.Policy {

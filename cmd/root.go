@@ -173,5 +173,6 @@ func newCmdRoot(f *Factory, sendF func(*SendOptions) error) *cobra.Command {
 	root.AddCommand(NewCmdFlush(f, nil))
 	root.AddCommand(NewCmdTestMail(f, nil))
 	root.AddCommand(NewCmdRun(f, nil))
+	root.AddCommand(NewCmdWatch(f, nil))
 	return root
 }

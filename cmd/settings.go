@@ -51,6 +51,10 @@ type Config struct {
 	ChangesPath           string
 	CommentPath           string
 	MinionID              string
+	Watch                 struct {
+		EventCommand                         string
+		JobTimeout, GroupWait, GroupInterval time.Duration
+	}
 }
 
 // uses is a set of setting groups. A command registers the flags of the
@@ -65,6 +69,7 @@ const (
 	useTransport                  // SMTP or sendmail, and retries
 	useSpool                      // where undeliverable mail waits
 	useMemory                     // repeat suppression: the state dir
+	useWatch                      // saltmail watch: the bus, deadlines, windows
 )
 
 // setting is one row of the configuration: its YAML key (flag and
@@ -84,9 +89,15 @@ type setting struct {
 	// rules: each flag use or YAML item is one value (rules hold
 	// commas); the environment separates them with ";".
 	rules bool
+	// flagName replaces the derived flag name (watch.job_timeout is
+	// --job-timeout: the issue that made watch named them so).
+	flagName string
 }
 
 func (s setting) flag() string {
+	if s.flagName != "" {
+		return s.flagName
+	}
 	return strings.NewReplacer(".", "-", "_", "-").Replace(s.key)
 }
 
@@ -137,6 +148,10 @@ var settings = []setting{
 	{key: "repeat_interval", ptr: func(c *Config) any { return &c.RepeatInterval }, use: useMemory, def: "24h", help: "an identical failure is not mailed again within this time (0: always mail)"},
 	{key: "send_resolved", ptr: func(c *Config) any { return &c.SendResolved }, use: useMemory, def: "true", help: "mail when a state that failed succeeds again"},
 	{key: "suppress_changes", ptr: func(c *Config) any { return &c.SuppressChanges }, use: useMemory, def: "false", help: "suppress identical changes within repeat_interval too"},
+	{key: "watch.event_command", flagName: "event-command", ptr: func(c *Config) any { return &c.Watch.EventCommand }, use: useWatch, def: DefaultEventCommand, help: "the command that prints the master's events, one TAG<TAB>JSON line each"},
+	{key: "watch.job_timeout", flagName: "job-timeout", ptr: func(c *Config) any { return &c.Watch.JobTimeout }, use: useWatch, def: "1h", help: "how long a job's digest waits for minions that have not returned"},
+	{key: "watch.group_wait", flagName: "group-wait", ptr: func(c *Config) any { return &c.Watch.GroupWait }, use: useWatch, def: "30s", help: "how long returns with no announced job (schedule, salt-call) wait to go in one mail"},
+	{key: "watch.group_interval", flagName: "group-interval", ptr: func(c *Config) any { return &c.Watch.GroupInterval }, use: useWatch, def: "5m", help: "the least time between two mails of such returns"},
 	{key: "forget_after", ptr: func(c *Config) any { return &c.ForgetAfter }, use: useMemory, def: "720h", help: "forget a remembered state not seen in a run for this long (a state that no longer exists); 0: never"},
 }
 

@@ -82,3 +82,9 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// OpenFile is openFile for the other edges that keep files in the state
+// dir (watch's journal): no symlink followed, only a regular file.
+func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return openFile(path, flag, perm)
+}

@@ -1,0 +1,187 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/saltmail/saltmail/watch"
+	"github.com/spf13/cobra"
+)
+
+// DefaultEventCommand prints the master's job events, one TAG<TAB>JSON
+// line each; it reconnects by itself across master restarts.
+const DefaultEventCommand = `salt-run state.event '(salt/job/|syndic/).*' pretty=False`
+
+// WatchOptions are the inputs of `saltmail watch`.
+type WatchOptions struct {
+	IO      *Factory
+	Verbose bool
+	Config  configFlags
+	// Context ends the watch; nil: SIGTERM or SIGINT does (tests pass
+	// their own).
+	Context context.Context
+}
+
+// watchSettle is how long a job whose minions all returned waits for
+// more under its jid (a batch's next /new, a syndic's tally); tests
+// shorten it.
+var watchSettle = 5 * time.Second
+
+// usesWatch: all of the real job's settings, and the watch's own.
+const usesWatch = usesSend | useWatch
+
+// NewCmdWatch builds `saltmail watch`.
+func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
+	opts := &WatchOptions{IO: f}
+	c := &cobra.Command{
+		Use:   "watch",
+		Short: "Watch the master's event bus: one mail per state job, and who did not return",
+		Long: `watch runs on the Salt master, as the master's user, and reads its event
+bus through the event command. Each state job announced by
+salt/job/<jid>/new gets one digest, when every targeted minion has
+returned or when job_timeout has passed (naming those that did not
+return). Returns of no announced job (scheduled runs, salt-call) go in
+one mail per group_wait window. What is in flight is kept in a journal
+under the state dir: a watch killed or restarted loses no job.
+
+Exit status: 0 stopped by SIGTERM or SIGINT; 2 configuration error.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runWatch(opts)
+		},
+	}
+	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "say on stderr what the watch does (each digest, each restart of the event command)")
+	addConfigFlags(c.Flags(), &opts.Config, usesWatch)
+	return c
+}
+
+func runWatch(opts *WatchOptions) error {
+	f := opts.IO
+	r, err := resolve(f, &opts.Config, nil)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	w, err := r.watchSetup(f)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	defer w.journal.Close()
+	ctx := opts.Context
+	if ctx == nil {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+	}
+	w.send(w.pending, opts.Verbose)
+	lines := make(chan []byte, 256)
+	bus := &watch.Bus{Command: w.command, Env: childEnv(os.Environ()), Log: func(s string) { fmt.Fprintln(f.Stderr, "saltmail: watch: "+s) }}
+	go func() {
+		_ = bus.Run(ctx, func(l []byte) { lines <- append([]byte(nil), l...) })
+		close(lines)
+	}()
+	return w.loop(ctx, lines, opts.Verbose)
+}
+
+// watcher is a running watch: its tracker, journal and mailer.
+type watcher struct {
+	f       *Factory
+	r       *resolved
+	t       *watch.Tracker
+	journal *watch.Journal
+	pending []watch.Digest
+	command []string
+}
+
+// watchSetup checks the watch's settings and replays its journal.
+func (r *resolved) watchSetup(f *Factory) (*watcher, error) {
+	wc := r.cfg.Watch
+	command, err := splitCommand(wc.EventCommand)
+	if err != nil || len(command) == 0 {
+		return nil, fmt.Errorf("%s: %q: name a command (%v)", names("watch.event_command"), wc.EventCommand, err)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"watch.job_timeout", wc.JobTimeout}, {"watch.group_wait", wc.GroupWait}, {"watch.group_interval", wc.GroupInterval}} {
+		if d.v <= 0 {
+			return nil, fmt.Errorf("%s: must be positive", names(d.key))
+		}
+	}
+	t := watch.NewTracker(watch.Options{JobTimeout: wc.JobTimeout, GroupWait: wc.GroupWait, GroupInterval: wc.GroupInterval, Settle: watchSettle, Remember: 24 * time.Hour, Input: r.input})
+	dir := filepath.Join(r.cfg.stateDir(r.spool), "watch")
+	j, pending, err := watch.OpenJournal(dir, t)
+	if err != nil {
+		return nil, err
+	}
+	return &watcher{f: f, r: r, t: t, journal: j, pending: pending, command: command}, nil
+}
+
+// loop hears lines and the clock until ctx ends or the lines do.
+func (w *watcher) loop(ctx context.Context, lines <-chan []byte, verbose bool) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		w.arm(timer)
+		select {
+		case <-ctx.Done():
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			ev, isEvent := watch.ParseLine(l)
+			if !isEvent {
+				continue
+			}
+			now := w.f.now()
+			keep, due := w.t.Handle(ev, now)
+			if keep {
+				if err := w.journal.Add(ev, now); err != nil {
+					w.f.warn(err.Error())
+				}
+			}
+			w.send(due, verbose)
+		case <-timer.C:
+			w.send(w.t.Due(w.f.now()), verbose)
+		}
+	}
+}
+
+// arm sets the timer to the tracker's next deadline.
+func (w *watcher) arm(timer *time.Timer) {
+	next := w.t.Next()
+	d := time.Hour
+	if !next.IsZero() {
+		d = max(next.Sub(w.f.now()), 0)
+	}
+	timer.Reset(d)
+}
+
+// send mails each digest, recording in the journal those that went.
+func (w *watcher) send(due []watch.Digest, verbose bool) {
+	for _, d := range due {
+		res := w.r.sendNews(w.f, d.Verdict, w.f.now(), verbose)
+		if len(res.lost) > 0 {
+			continue // not recorded: the next start sends it again
+		}
+		if err := w.journal.Went(d.Key, w.f.now()); err != nil {
+			w.f.warn(err.Error())
+		}
+		if verbose {
+			fmt.Fprintf(w.f.Stderr, "saltmail: watch: digest %s done (%s)\n", d.Key, w.t)
+		}
+	}
+	if len(due) > 0 {
+		if err := w.journal.Compact(w.t); err != nil {
+			w.f.warn(err.Error())
+		}
+	}
+}

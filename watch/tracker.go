@@ -1,0 +1,344 @@
+package watch
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/saltmail/saltmail/filter"
+)
+
+// Options say how long to wait for what.
+type Options struct {
+	// JobTimeout: how long after its /new a job's digest waits for the
+	// minions that have not returned.
+	JobTimeout time.Duration
+	// GroupWait: how long returns with no /new wait for others to go
+	// with them; GroupInterval: the least time between two such mails.
+	GroupWait, GroupInterval time.Duration
+	// Settle: how long a job whose minions have all returned waits for
+	// more to be announced under its jid: a master-side batch (-b)
+	// announces each sub-batch by a /new of the same jid, and a syndic
+	// tallies its minions after the /new (its syndic_wait is 5s).
+	Settle time.Duration
+	// Remember: how long a digested job's (jid, minion) pairs are kept,
+	// so that a duplicate return is not mailed again.
+	Remember time.Duration
+	// Input: how returns are read (state functions, rules, bounds).
+	Input filter.Options
+}
+
+// Digest is what one mail reports: a job's returns with the minions
+// that did not return, or a group of returns that had no /new.
+type Digest struct {
+	Key     string // the journal's name for it: the jid, or "group-<first return's time>"
+	Verdict *filter.Verdict
+}
+
+// Tracker follows the jobs of one master's bus. It is pure: events and
+// time come in; digests that are due go out. It is not safe for use by
+// several goroutines at once.
+type Tracker struct {
+	o       Options
+	jobs    map[string]*job
+	done    map[string]*doneJob
+	group   *collector // returns with no /new
+	lastOut time.Time  // when the last group digest went
+	syndics map[string]bool
+	sched   map[string]time.Time // minion, schedule, pid: seen (multi-master)
+}
+
+// job is an announced state job in flight.
+type job struct {
+	jid, fun string
+	expected []string // in the order /new (and syndics) named them
+	want     map[string]bool
+	returned map[string]bool
+	started  map[string]bool // accepted the job (3008 --start-event)
+	timeout  time.Time       // its /new + JobTimeout
+	deadline time.Time       // timeout, or sooner while it settles
+	e        *filter.Evaluator
+}
+
+// doneJob is a digested job: who returned, and when it went.
+type doneJob struct {
+	returned map[string]bool
+	at       time.Time
+}
+
+// collector gathers returns with no /new for one window.
+type collector struct {
+	first time.Time
+	e     *filter.Evaluator
+	seen  map[string]bool // jid/minion
+}
+
+// NewTracker starts with nothing in flight.
+func NewTracker(o Options) *Tracker {
+	return &Tracker{o: o, jobs: map[string]*job{}, done: map[string]*doneJob{}, syndics: map[string]bool{}, sched: map[string]time.Time{}}
+}
+
+// header is what the tracker reads of an event's data.
+type header struct {
+	Fun      string          `json:"fun"`
+	ID       string          `json:"id"`
+	JID      string          `json:"jid"`
+	Minions  []string        `json:"minions"`
+	Schedule string          `json:"schedule"`
+	PID      json.RawMessage `json:"pid"`
+	PeerID   json.RawMessage `json:"__peer_id"`
+}
+
+// Handle takes one event at time now. It returns what it did, for the
+// journal: whether the event matters (keep it), and the digests now
+// complete.
+func (t *Tracker) Handle(ev Event, now time.Time) (keep bool, due []Digest) {
+	ti := parseTag(ev.Tag)
+	if ti.kind == other {
+		return false, nil
+	}
+	var h header
+	if err := json.Unmarshal(ev.Data, &h); err != nil || len(h.PeerID) > 0 {
+		// A master cluster's peer republishes every event with
+		// __peer_id: the peer it came from has a watcher of its own.
+		return false, nil
+	}
+	switch ti.kind {
+	case jobNew:
+		return t.announce(ti, h, now)
+	case syndicTally:
+		t.syndics[ti.syndic] = true
+		return t.tally(ti.jid, ti.syndic, h.Minions, now)
+	case jobStart:
+		if j := t.jobs[ti.jid]; j != nil {
+			j.started[ti.minion] = true
+			return true, nil
+		}
+		return false, nil
+	}
+	return t.ret(ti, h, ev, now)
+}
+
+// announce starts a job from its /new, if it is a state run.
+func (t *Tracker) announce(ti tagInfo, h header, now time.Time) (bool, []Digest) {
+	if !slices.Contains(t.o.Input.StateFuns, h.Fun) || t.done[ti.jid] != nil {
+		return false, nil
+	}
+	j := t.jobs[ti.jid]
+	if j == nil {
+		j = &job{jid: ti.jid, fun: h.Fun, want: map[string]bool{}, returned: map[string]bool{}, started: map[string]bool{},
+			timeout: now.Add(t.o.JobTimeout), e: filter.NewEvaluator(t.o.Input)}
+		j.deadline = j.timeout
+		t.jobs[ti.jid] = j
+	}
+	if ti.syndic != "" {
+		t.syndics[ti.syndic] = true
+	}
+	return t.tally(ti.jid, "", h.Minions, now)
+}
+
+// tally adds minions a job expects; a syndic is a relay, never one.
+func (t *Tracker) tally(jid, relay string, minions []string, now time.Time) (bool, []Digest) {
+	j := t.jobs[jid]
+	if j == nil {
+		return false, nil
+	}
+	for _, m := range minions {
+		if !j.want[m] && !t.syndics[m] {
+			j.want[m] = true
+			j.expected = append(j.expected, m)
+		}
+	}
+	if relay != "" && j.want[relay] {
+		delete(j.want, relay)
+		j.expected = slices.DeleteFunc(j.expected, func(m string) bool { return m == relay })
+	}
+	return true, t.complete(j, now)
+}
+
+// ret takes a minion's return.
+func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Digest) {
+	if d := t.done[ti.jid]; d != nil {
+		if d.returned[ti.minion] {
+			return false, nil // a duplicate of what was mailed
+		}
+		d.returned[ti.minion] = true
+		return t.collect(ti, h, ev, now) // late: a mail of its own, in the group
+	}
+	if j := t.jobs[ti.jid]; j != nil {
+		if j.returned[ti.minion] {
+			return false, nil
+		}
+		j.returned[ti.minion] = true
+		if !j.want[ti.minion] { // a syndic's minion before its tally
+			j.want[ti.minion] = true
+			j.expected = append(j.expected, ti.minion)
+		}
+		read(j.e, ev)
+		return true, t.complete(j, now)
+	}
+	if !slices.Contains(t.o.Input.StateFuns, h.Fun) {
+		return false, nil
+	}
+	if h.Schedule != "" && len(h.PID) > 0 {
+		// Every master of a multi-master set gets each scheduled return,
+		// under a jid of its own: one is enough.
+		k := ti.minion + "\x00" + h.Schedule + "\x00" + string(h.PID)
+		if _, seen := t.sched[k]; seen {
+			return false, nil
+		}
+		t.sched[k] = now
+	}
+	return t.collect(ti, h, ev, now)
+}
+
+// collect puts a return in the group window.
+func (t *Tracker) collect(ti tagInfo, h header, ev Event, now time.Time) (bool, []Digest) {
+	if t.group == nil {
+		t.group = &collector{first: now, e: filter.NewEvaluator(t.o.Input), seen: map[string]bool{}}
+	}
+	k := ti.jid + "/" + ti.minion
+	if t.group.seen[k] {
+		return false, nil
+	}
+	t.group.seen[k] = true
+	read(t.group.e, ev)
+	return true, nil
+}
+
+// read judges one return; a return filter cannot read is its own
+// input error in the verdict, which mails it.
+func read(e *filter.Evaluator, ev Event) {
+	_ = e.Read(bytes.NewReader(ev.Data), ev.Tag)
+}
+
+// complete notes whether every minion a job expects has returned: then
+// it is digested once it has settled, unless more are announced.
+func (t *Tracker) complete(j *job, now time.Time) []Digest {
+	j.deadline = j.timeout
+	if len(j.expected) == 0 {
+		return nil
+	}
+	for _, m := range j.expected {
+		if !j.returned[m] {
+			return nil
+		}
+	}
+	if t.o.Settle <= 0 {
+		return []Digest{t.finish(j, now)}
+	}
+	j.deadline = minTime(j.timeout, now.Add(t.o.Settle))
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// finish makes a job's digest, naming who did not return, and moves
+// the job to done.
+func (t *Tracker) finish(j *job, now time.Time) Digest {
+	for _, m := range j.expected {
+		if j.returned[m] {
+			continue
+		}
+		why := "Minion did not return. [No response within job_timeout " + t.o.JobTimeout.String() + "]"
+		if j.started[m] {
+			why = "Minion did not return. [It accepted the job and was still running at job_timeout " + t.o.JobTimeout.String() + "]"
+		}
+		miss, _ := json.Marshal(map[string]any{"id": m, "jid": j.jid, "fun": j.fun, "return": why})
+		read(j.e, Event{Tag: "salt/job/" + j.jid + "/ret/" + m, Data: miss})
+	}
+	delete(t.jobs, j.jid)
+	t.done[j.jid] = &doneJob{returned: j.returned, at: now}
+	return Digest{Key: j.jid, Verdict: j.e.Verdict()}
+}
+
+// Due returns the digests whose time has come at now: jobs past their
+// deadline, and the group once its window closed.
+func (t *Tracker) Due(now time.Time) []Digest {
+	var out []Digest
+	for _, jid := range t.jidsInOrder() {
+		if j := t.jobs[jid]; !now.Before(j.deadline) {
+			out = append(out, t.finish(j, now))
+		}
+	}
+	if g := t.group; g != nil && !now.Before(t.groupDue()) {
+		t.group, t.lastOut = nil, now
+		out = append(out, Digest{Key: fmt.Sprintf("group-%d", g.first.UnixNano()), Verdict: g.e.Verdict()})
+	}
+	for jid, d := range t.done {
+		if now.Sub(d.at) > t.o.Remember {
+			delete(t.done, jid)
+		}
+	}
+	for k, at := range t.sched {
+		if now.Sub(at) > t.o.Remember {
+			delete(t.sched, k)
+		}
+	}
+	return out
+}
+
+// Next is when something is due next; zero when nothing waits.
+func (t *Tracker) Next() time.Time {
+	var next time.Time
+	for _, j := range t.jobs {
+		if next.IsZero() || j.deadline.Before(next) {
+			next = j.deadline
+		}
+	}
+	if t.group != nil && (next.IsZero() || t.groupDue().Before(next)) {
+		next = t.groupDue()
+	}
+	return next
+}
+
+// groupDue: group_wait after the window's first return, and not sooner
+// than group_interval after the last group mail.
+func (t *Tracker) groupDue() time.Time {
+	due := t.group.first.Add(t.o.GroupWait)
+	if after := t.lastOut.Add(t.o.GroupInterval); !t.lastOut.IsZero() && after.After(due) {
+		due = after
+	}
+	return due
+}
+
+func (t *Tracker) jidsInOrder() []string {
+	jids := make([]string, 0, len(t.jobs))
+	for jid := range t.jobs {
+		jids = append(jids, jid)
+	}
+	slices.Sort(jids) // jids are times: oldest first
+	return jids
+}
+
+// String says what is in flight, for a log line.
+func (t *Tracker) String() string {
+	g := 0
+	if t.group != nil {
+		g = len(t.group.seen)
+	}
+	return fmt.Sprintf("%d jobs in flight, %d grouped returns", len(t.jobs), g)
+}
+
+// Idle: no job in flight and no return waiting in the group.
+func (t *Tracker) Idle() bool { return len(t.jobs) == 0 && t.group == nil }
+
+// forget drops what a digest that went (a journal record) held: the
+// job becomes done, or the group closes, with no digest made again.
+func (t *Tracker) forget(key string, at time.Time) {
+	if j := t.jobs[key]; j != nil {
+		delete(t.jobs, key)
+		t.done[key] = &doneJob{returned: j.returned, at: at}
+		return
+	}
+	if g := t.group; g != nil && key == fmt.Sprintf("group-%d", g.first.UnixNano()) {
+		t.group, t.lastOut = nil, at
+	}
+}

@@ -259,65 +259,6 @@ func (t *Tracker) finish(j *job, now time.Time) Digest {
 	return Digest{Key: j.jid, Verdict: j.e.Verdict()}
 }
 
-// Due returns the digests whose time has come at now: jobs past their
-// deadline, and the group once its window closed.
-func (t *Tracker) Due(now time.Time) []Digest {
-	var out []Digest
-	for _, jid := range t.jidsInOrder() {
-		if j := t.jobs[jid]; !now.Before(j.deadline) {
-			out = append(out, t.finish(j, now))
-		}
-	}
-	if g := t.group; g != nil && !now.Before(t.groupDue()) {
-		t.group, t.lastOut = nil, now
-		out = append(out, Digest{Key: fmt.Sprintf("group-%d", g.first.UnixNano()), Verdict: g.e.Verdict()})
-	}
-	for jid, d := range t.done {
-		if now.Sub(d.at) > t.o.Remember {
-			delete(t.done, jid)
-		}
-	}
-	for k, at := range t.sched {
-		if now.Sub(at) > t.o.Remember {
-			delete(t.sched, k)
-		}
-	}
-	return out
-}
-
-// Next is when something is due next; zero when nothing waits.
-func (t *Tracker) Next() time.Time {
-	var next time.Time
-	for _, j := range t.jobs {
-		if next.IsZero() || j.deadline.Before(next) {
-			next = j.deadline
-		}
-	}
-	if t.group != nil && (next.IsZero() || t.groupDue().Before(next)) {
-		next = t.groupDue()
-	}
-	return next
-}
-
-// groupDue: group_wait after the window's first return, and not sooner
-// than group_interval after the last group mail.
-func (t *Tracker) groupDue() time.Time {
-	due := t.group.first.Add(t.o.GroupWait)
-	if after := t.lastOut.Add(t.o.GroupInterval); !t.lastOut.IsZero() && after.After(due) {
-		due = after
-	}
-	return due
-}
-
-func (t *Tracker) jidsInOrder() []string {
-	jids := make([]string, 0, len(t.jobs))
-	for jid := range t.jobs {
-		jids = append(jids, jid)
-	}
-	slices.Sort(jids) // jids are times: oldest first
-	return jids
-}
-
 // String says what is in flight, for a log line.
 func (t *Tracker) String() string {
 	g := 0
@@ -325,20 +266,4 @@ func (t *Tracker) String() string {
 		g = len(t.group.seen)
 	}
 	return fmt.Sprintf("%d jobs in flight, %d grouped returns", len(t.jobs), g)
-}
-
-// Idle: no job in flight and no return waiting in the group.
-func (t *Tracker) Idle() bool { return len(t.jobs) == 0 && t.group == nil }
-
-// forget drops what a digest that went (a journal record) held: the
-// job becomes done, or the group closes, with no digest made again.
-func (t *Tracker) forget(key string, at time.Time) {
-	if j := t.jobs[key]; j != nil {
-		delete(t.jobs, key)
-		t.done[key] = &doneJob{returned: j.returned, at: at}
-		return
-	}
-	if g := t.group; g != nil && key == fmt.Sprintf("group-%d", g.first.UnixNano()) {
-		t.group, t.lastOut = nil, at
-	}
 }

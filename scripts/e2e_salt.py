@@ -6,7 +6,9 @@ Usage: e2e_salt.py SALTMAIL MAILPIT SALT_VENV
 Everything runs on loopback in a temporary directory. The example files
 under examples/ are used as they are, with only the binary, config and
 reactor paths swapped for the test's own, and examples/salt/saltmail is
-applied with salt-call --local to install them. Then:
+applied with salt-call --local to install them (the config from the
+pillar's saltmail:settings). This master runs as the caller (root in
+CI); e2e_user.py runs one as `salt`. Then:
 
 1. a state run that fails and changes on minion1 and is clean on minion2:
    through the reactor exactly one mail, for minion1, with the diff, the
@@ -27,18 +29,16 @@ applied with salt-call --local to install them. Then:
 Each output Salt printed is also checked against the corpus's shapes.
 """
 import base64
-import getpass
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from e2e_lib import Mailpit, free_port, wait_for
+from e2e_lib import Mailpit, Salt, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE_KEYS = {"name", "changes", "result", "comment", "__sls__", "__run_num__", "start_time", "duration", "__id__"}
@@ -99,95 +99,6 @@ e2e_fail_cmd:
 }
 
 
-class Salt:
-    """A salt-master and minions on loopback, under root."""
-
-    def __init__(self, venv, root):
-        self.venv, self.root = venv, root
-        self.conf = os.path.join(root, "etc", "salt")
-        self.procs = {}
-        self.pub, self.ret = free_port(), free_port()
-        os.makedirs(os.path.join(self.conf, "master.d"), exist_ok=True)
-        user = getpass.getuser()
-        with open(os.path.join(self.conf, "master"), "w") as f:
-            f.write(f"""root_dir: {root}
-interface: 127.0.0.1
-publish_port: {self.pub}
-ret_port: {self.ret}
-auto_accept: True
-user: {user}
-worker_threads: 2
-file_roots:
-  base: [{root}/srv/salt]
-log_file: {root}/master.log
-log_level_logfile: info
-""")
-        # salt-call --local, for the cron-style runs and the installer
-        self.local = os.path.join(root, "local")
-        os.makedirs(self.local, exist_ok=True)
-        with open(os.path.join(self.local, "minion"), "w") as f:
-            f.write(f"""id: local-master
-root_dir: {self.local}
-file_client: local
-file_roots:
-  base: [{root}/srv/salt]
-user: {user}
-log_file: {self.local}/minion.log
-""")
-
-    def bin(self, name):
-        return os.path.join(self.venv, "bin", name)
-
-    def start(self, name, args):
-        log = open(os.path.join(self.root, name + ".out"), "w")
-        self.procs[name] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def start_master(self):
-        self.start("master", [self.bin("salt-master"), "-c", self.conf])
-
-    def start_minion(self, mid):
-        d = os.path.join(self.root, mid)
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "minion"), "w") as f:
-            f.write(f"""id: {mid}
-root_dir: {d}
-master: 127.0.0.1
-master_port: {self.ret}
-publish_port: {self.pub}
-user: {getpass.getuser()}
-log_file: {d}/minion.log
-acceptance_wait_time: 1
-random_reauth_delay: 0
-""")
-        self.start(mid, [self.bin("salt-minion"), "-c", d])
-
-    def stop(self, name):
-        p = self.procs.pop(name)
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-            p.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait(timeout=15)
-
-    def stop_all(self):
-        for name in list(self.procs):
-            self.stop(name)
-
-    def salt(self, *args, timeout=120):
-        return subprocess.run([self.bin("salt"), "-c", self.conf, *args], capture_output=True, timeout=timeout)
-
-    def ping(self, minions):
-        out = self.salt("*", "test.ping", "--out=json", "--static", "-t", "3").stdout
-        try:
-            return all(json.loads(out or b"{}").get(m) is True for m in minions)
-        except ValueError:
-            return False
-
-
 def fail(msg):
     sys.exit("e2e salt: " + msg)
 
@@ -240,30 +151,28 @@ def install(saltmail, mp, salt, root):
     with open(os.path.join(files, "saltmail"), "w") as f:
         f.write(f'#!/bin/sh\necho "start $*" >> {root}/invocations.log\n{saltmail} "$@"\nrc=$?\n'
                 f'echo "done $rc $*" >> {root}/invocations.log\nexit $rc\n')
-    with open(os.path.join(files, "saltmail.yaml"), "w") as f:
-        f.write(f"""to: [reactor@example.com]
-spool_dir: {root}/spool
-repeat_interval: 0s   # the scenarios repeat failures on purpose;
-send_resolved: false  # noise control has a scenario of its own, at the end
-smtp:
-  host: 127.0.0.1
-  port: {mp.smtp}
-  tls: none
-""")
     for name, text in SLS.items():
         with open(os.path.join(srv, name), "w") as f:
             f.write(text.replace("@WORK@", os.path.join(root, "work")))
+    # the config comes from pillar (saltmail:settings), never from salt://
+    settings = {"to": ["reactor@example.com"],
+                "repeat_interval": "0s",  # the scenarios repeat failures on purpose;
+                "send_resolved": False,   # noise control has a scenario of its own, at the end
+                "smtp": {"host": "127.0.0.1", "port": mp.smtp, "tls": "none"}}
     pillar = {"saltmail": {"bin": f"{root}/bin/saltmail", "config": f"{root}/saltmail.yaml",
                            "master_d": f"{salt.conf}/master.d", "reactor_dir": f"{root}/reactor",
-                           "cron_d": f"{root}/cron.d", "spool_dir": f"{root}/spool"}}
+                           "cron_d": f"{root}/cron.d", "spool_dir": f"{root}/spool", "settings": settings}}
     out = subprocess.run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.apply", "saltmail",
                           "pillar=" + json.dumps(pillar), "--out=json"], capture_output=True)
     res = json.loads(out.stdout or b"{}").get("local")
     if out.returncode != 0 or not isinstance(res, dict) or not all(s["result"] for s in res.values()):
         fail(f"installing with examples/salt/saltmail failed: {out.stdout.decode()} {out.stderr.decode()[-2000:]}")
-    st = os.stat(f"{root}/saltmail.yaml")
-    if st.st_mode & 0o777 != 0o600:
-        fail(f"the installed config has mode {st.st_mode & 0o777:o}")
+    # this master runs as the caller (root in CI): the installer read its
+    # `user:` and made the config and the dirs that user's
+    for path, mode in ((f"{root}/saltmail.yaml", 0o600), (f"{root}/spool", 0o700), (f"{root}/saltmail-state", 0o700)):
+        st = os.stat(path)
+        if st.st_mode & 0o777 != mode or st.st_uid != os.getuid():
+            fail(f"{path}: mode {st.st_mode & 0o777:o}, uid {st.st_uid}, want {mode:o}, uid {os.getuid()}")
     for path in (f"{root}/reactor/saltmail.sls", f"{salt.conf}/master.d/saltmail.conf", f"{root}/cron.d/saltmail"):
         text = open(path).read()
         if "/usr/local/bin/saltmail" in text or "/etc/salt/saltmail.yaml" in text or "/srv/reactor/" in text:

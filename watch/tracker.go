@@ -28,6 +28,9 @@ type Options struct {
 	Remember time.Duration
 	// Input: how returns are read (state functions, rules, bounds).
 	Input filter.Options
+	// Scheduled hears each scheduled return (its minion, its schedule,
+	// when it came), whatever its function: the dead-man rules' clock.
+	Scheduled func(minion, schedule string, at time.Time)
 }
 
 // Digest is what one mail reports: a job's returns with the minions
@@ -160,6 +163,9 @@ func (t *Tracker) tally(jid, relay string, minions []string, now time.Time) (boo
 
 // ret takes a minion's return.
 func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Digest) {
+	if h.Schedule != "" && t.o.Scheduled != nil {
+		t.o.Scheduled(ti.minion, h.Schedule, now)
+	}
 	if d := t.done[ti.jid]; d != nil {
 		if d.returned[ti.minion] {
 			return false, nil // a duplicate of what was mailed

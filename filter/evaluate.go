@@ -158,7 +158,7 @@ func (j *judge) Member(d *jsonstream.Doc, m jsonstream.Member) {
 		j.mapMember(m.Key, m.Value, &s.jid)
 		return
 	}
-	s.size += len(m.Value.Raw)
+	s.size += len(m.Key) + len(m.Value.Raw) // a key can be huge too
 	if wrapperKeys[string(m.Key)] {
 		s.wrapper = true
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -119,4 +121,32 @@ func TestCutReadsHardInputLikeInOrder(t *testing.T) {
 			return io.MultiReader(bytes.NewReader(b), iotest.ErrReader(errors.New("disk on fire")))
 		}, []byte(fails), []byte(nested), []byte(fails+fails[:100]))
 	})
+}
+
+// A minion map is let go once its members (keys too) pass the hold
+// limit: ten members with 5 MiB keys are not all held at once.
+func TestHugeKeysAreNotHeld(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 10; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"m%d%s": {"a_|-b_|-c_|-d": {"result": false, "changes": {}, "comment": "x", "__run_num__": 0}}`, i, strings.Repeat("k", 5<<20))
+	}
+	b.WriteString("}")
+	in := b.String()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	v, err := Evaluate(strings.NewReader(in), "keys", DefaultOptions())
+	runtime.ReadMemStats(&after)
+	if err != nil || v.Minions != 10 {
+		t.Fatalf("%v, %d minions", err, v.Minions)
+	}
+	// held whole, the 50 MiB document would cost a buffer of 64 MiB and
+	// more; member by member, a few buffers of 8 MiB
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 96<<20 {
+		t.Errorf("allocated %d MiB for 10 members of 5 MiB", alloc>>20)
+	}
 }

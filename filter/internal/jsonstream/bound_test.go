@@ -2,6 +2,7 @@ package jsonstream
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -67,5 +68,58 @@ func TestEndlessValueStopsAtBound(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*bound {
 		t.Errorf("allocated %d MB for a bound of %d MB", alloc>>20, bound>>20)
+	}
+}
+
+// spaces is a document that opens, has a member (or none), then white
+// space for ever.
+type spaces struct {
+	head string
+	done bool
+}
+
+func (s *spaces) Read(p []byte) (int, error) {
+	if !s.done {
+		s.done = true
+		return copy(p, s.head), nil
+	}
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+// White space inside a document counts toward the bound, or is let go:
+// `{` then a gigabyte of blanks (a runaway child) stays flat.
+func TestEndlessSpaceStopsAtBound(t *testing.T) {
+	const bound = 4 << 20
+	for _, head := range []string{"{", `{"web1": {"a": 1},`, `{"web1": {"a": 1}`} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		done := make(chan error, 1)
+		go func() {
+			done <- Read(io.LimitReader(&spaces{head: head}, 200<<20), "run", &recorder{t: t}, Options{MaxValue: bound})
+		}()
+		err := <-done
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16*bound {
+			t.Errorf("%q then blanks: allocated %d MB for a bound of %d MB (%v)", head, alloc>>20, bound>>20, err)
+		}
+	}
+}
+
+// A document held whole (the handler never releases it: an event's
+// shape needs all of it) is bounded too, whatever its members' sizes.
+func TestHeldDocumentBound(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"fun": "state.apply"`)
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, `, "k%d": "%s"`, i, strings.Repeat("x", 100<<10))
+	}
+	b.WriteString("}")
+	err := Read(strings.NewReader(b.String()), "ev", &recorder{t: t}, Options{MaxValue: 200 << 10})
+	if err == nil || !strings.Contains(err.Error(), "held whole") {
+		t.Errorf("got %v", err)
 	}
 }

@@ -157,8 +157,8 @@ func (r *reader) next() (token, error) {
 			return tok, err
 		}
 		if r.inDoc && r.max > 0 {
-			if i := r.memberStart(); len(r.buf)-i > r.max {
-				return token{}, r.tooLarge(i)
+			if err := r.bound(); err != nil {
+				return token{}, err
 			}
 		}
 		if r.eof {
@@ -181,6 +181,7 @@ func (r *reader) step() (token, error) {
 	b := r.buf
 	i := skipSpace(b, r.pos)
 	if i >= len(b) {
+		r.pos = i // white space is done with: a run of it must not fill the memory
 		return token{}, errNeedMore
 	}
 	if !r.first {
@@ -231,6 +232,24 @@ func (r *reader) memberStart() int {
 		i = skipSpace(b, i+1)
 	}
 	return i
+}
+
+// heldSlack is what a held document may have beyond its largest
+// member: an event's envelope (fun, id, jid, retcode...) around its
+// "return".
+const heldSlack = 1 << 20
+
+// bound refuses, before it is all in memory, a member over the bound
+// (white space after its comma counts), or a document held whole (an
+// event, whose shape needs all of it) over the bound and the slack.
+func (r *reader) bound() error {
+	if len(r.buf)-r.pos > r.max {
+		return r.tooLarge(r.memberStart())
+	}
+	if r.doc.holding && int64(len(r.buf))-(r.docStart-r.base) > int64(r.max)+heldSlack {
+		return r.errAt(r.pos, "a document of more than %d bytes held whole (the bound on one value and %d bytes; it starts at line %d)", r.max+heldSlack, heldSlack, r.docLine)
+	}
+	return nil
 }
 
 // tooLarge refuses a member larger than the bound at b[i]: reading on

@@ -43,8 +43,11 @@ func ParseSubject(text string) (*template.Template, error) {
 	if text == "" {
 		text = DefaultSubject
 	}
-	t, err := template.New("subject").Option("missingkey=error").Parse(text)
+	t, err := template.New("subject").Option("missingkey=error").Funcs(boundedFuncs).Parse(text)
 	if err != nil {
+		return nil, fmt.Errorf("subject template: %w", err)
+	}
+	if err := linear(t); err != nil {
 		return nil, fmt.Errorf("subject template: %w", err)
 	}
 	// A template that parses may still fail on some verdict ({{.Nope}},

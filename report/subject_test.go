@@ -26,10 +26,10 @@ func TestSubjectCheckedOnSamples(t *testing.T) {
 	}
 }
 
-// A template whose output has no end is stopped while it runs, not
-// after: the cap applies to what it wrote so far.
+// A template's output is bounded while it runs, not after: the cap
+// applies to what it wrote so far.
 func TestSubjectOutputBounded(t *testing.T) {
-	st, err := ParseSubject(`{{range 1000000000}}{{$.Summary}}{{end}}`)
+	st, err := ParseSubject(strings.Repeat(`{{.Summary}}`, 5000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +64,27 @@ func TestBuildFallback(t *testing.T) {
 	for _, want := range []string{"Subject: [salt] web1: 1 failed", "could not build its usual report mail", "can't evaluate field Nope", "ID: deploy"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}
+
+// A template must run in time and memory linear in its size: loops,
+// recursion and huge printf widths are refused when it is loaded.
+func TestSubjectLinear(t *testing.T) {
+	for _, c := range []struct{ tmpl, want string }{
+		{`{{range 3000000000}}{{end}}[salt] {{.Summary}}`, "{{range}} is not allowed"},
+		{`{{if .Minion}}{{range 3}}x{{end}}{{end}}`, "{{range}} is not allowed"},
+		{`{{define "x"}}{{template "x"}}{{end}}{{template "x"}}`, "not allowed"},
+		{`{{$x := printf "%0*d" 1000000 0}}{{.Summary}}`, "(*) is not allowed"},
+		{`{{printf "%01000000d" 0}}`, "over 999"},
+	} {
+		if _, err := ParseSubject(c.tmpl); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.tmpl, err, c.want)
+		}
+	}
+	for _, ok := range []string{`{{printf "%.8s" .JID}} {{.Summary}}`, `{{printf "%-10s|%3d" .Status .Failed}}`, `{{with .Minion}}{{.}}{{else}}many{{end}}`} {
+		if _, err := ParseSubject(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
 }

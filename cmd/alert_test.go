@@ -109,3 +109,15 @@ func TestValueBound(t *testing.T) {
 		t.Errorf("a bound of 0: exit %d: %s", code, errb)
 	}
 }
+
+// render shows the plain mail that would go when a report cannot be
+// built for this verdict (a template that passed the samples), as the
+// sending commands send it, and says why.
+func TestRenderShowsFallback(t *testing.T) {
+	in := `{"a": {"cmd_|-x_|-false_|-run": {"result": false, "changes": {}, "comment": "boom", "__run_num__": 0}}}`
+	f, out, errb := fixedFactory(t, in)
+	code := Main(f, []string{"render", "--to", "ops@example.com", "--subject", `{{if .Minion}}[{{slice .Minion 0 3}}] {{end}}{{.Summary}}`})
+	if code != 0 || !strings.Contains(out.String(), "could not build its usual report mail") || !strings.Contains(errb.String(), "a plain mail goes instead") {
+		t.Errorf("exit %d\nstdout %.300s\nstderr %s", code, out, errb)
+	}
+}

@@ -58,7 +58,9 @@ func runRender(opts *RenderOptions) error {
 	now := opts.IO.now()
 	msgs, err := r.news(v, now, true, opts.IO.warn)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		// The mails are still there (a plain one where the report could
+		// not be built): show them, as the sending commands send them.
+		opts.IO.warn(err.Error())
 	}
 	if err := writeMessages(opts.IO.Stdout, msgs, now); err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("write message: %w", err)}

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/saltmail/saltmail/watch"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -77,9 +80,12 @@ func loadYAML(c *Config, path string, explicit bool, warn func(string)) error {
 	}
 	hasPassword := false
 	err = walkYAML(path, root, "", func(key string, k, v *yaml.Node) error {
+		if key == "watch.expect" {
+			return expectYAML(c, path, k, v)
+		}
 		s, ok := lookup(key)
 		if !ok {
-			return configErr(path, k.Line, "unknown key %s%s", key, didYouMean(key, settingKeys()))
+			return configErr(path, k.Line, "unknown key %s%s", key, didYouMean(key, append(settingKeys(), "watch.expect")))
 		}
 		hasPassword = hasPassword || key == "smtp.password"
 		return setYAML(c, s, path, k, v)
@@ -126,8 +132,8 @@ func setYAML(c *Config, s setting, path string, k, v *yaml.Node) error {
 	return nil
 }
 
-// walkYAML calls leaf for every key under the sections smtp and retry
-// and at the top, with its dotted name.
+// walkYAML calls leaf for every key under the sections smtp, retry and
+// watch and at the top, with its dotted name.
 func walkYAML(path string, n *yaml.Node, prefix string, leaf func(string, *yaml.Node, *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
 		return configErr(path, n.Line, "%sexpected a map of settings", strings.Replace(prefix, ".", ": ", 1))
@@ -135,7 +141,7 @@ func walkYAML(path string, n *yaml.Node, prefix string, leaf func(string, *yaml.
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := prefix + k.Value
-		if prefix == "" && (k.Value == "smtp" || k.Value == "retry") {
+		if prefix == "" && (k.Value == "smtp" || k.Value == "retry" || k.Value == "watch") {
 			if err := walkYAML(path, v, key+".", leaf); err != nil {
 				return err
 			}
@@ -184,4 +190,62 @@ func settingKeys() []string {
 		keys[i] = s.key
 	}
 	return keys
+}
+
+// expectYAML reads watch.expect, a list of dead-man rules such as
+// {schedule: highstate, every: 1h, grace: 15m, minions: 'web*'}, and
+// checks each before anything runs: a rule that can never be right
+// (no schedule, no period, a bad glob) is the file's error, at its line.
+func expectYAML(c *Config, path string, k, v *yaml.Node) error {
+	if v.Kind != yaml.SequenceNode {
+		return configErr(path, k.Line, "watch.expect takes a list of rules ({schedule: highstate, every: 1h, grace: 15m, minions: '*'})")
+	}
+	c.Watch.Expect = nil
+	for _, item := range v.Content {
+		if item.Kind != yaml.MappingNode {
+			return configErr(path, item.Line, "watch.expect: a rule is a map: {schedule: NAME, every: DURATION, grace: DURATION, minions: GLOB}")
+		}
+		r := watch.Rule{Minions: "*"}
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			if err := expectField(&r, path, item.Content[i], item.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		if r.Schedule == "" || r.Every <= 0 {
+			return configErr(path, item.Line, "watch.expect: a rule needs schedule and a positive every")
+		}
+		c.Watch.Expect = append(c.Watch.Expect, r)
+	}
+	return nil
+}
+
+// expectField sets one field of a rule.
+func expectField(r *watch.Rule, path string, k, v *yaml.Node) error {
+	if v.Kind != yaml.ScalarNode {
+		return configErr(path, v.Line, "watch.expect: %s takes a plain value", k.Value)
+	}
+	var err error
+	switch k.Value {
+	case "schedule":
+		r.Schedule = v.Value
+	case "minions":
+		r.Minions = v.Value
+		_, err = filepath.Match(v.Value, "")
+	case "every", "grace":
+		d, perr := time.ParseDuration(v.Value)
+		if err = perr; err == nil && d < 0 {
+			err = fmt.Errorf("must not be negative")
+		}
+		if k.Value == "every" {
+			r.Every = d
+		} else {
+			r.Grace = d
+		}
+	default:
+		return configErr(path, k.Line, "watch.expect: unknown key %s%s", k.Value, didYouMean(k.Value, []string{"schedule", "every", "grace", "minions"}))
+	}
+	if err != nil {
+		return configErr(path, v.Line, "watch.expect: %s: %v", k.Value, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/saltmail/saltmail/filter"
 	"github.com/saltmail/saltmail/report"
+	"github.com/saltmail/saltmail/watch"
 )
 
 // Config is saltmail's one configuration: every setting of every
@@ -54,6 +55,9 @@ type Config struct {
 	Watch                 struct {
 		EventCommand                         string
 		JobTimeout, GroupWait, GroupInterval time.Duration
+		KeysCommand, RunnerCommand           string
+		// Expect is YAML only (a list of maps): the dead-man rules.
+		Expect []watch.Rule
 	}
 }
 
@@ -152,6 +156,8 @@ var settings = []setting{
 	{key: "watch.job_timeout", flagName: "job-timeout", ptr: func(c *Config) any { return &c.Watch.JobTimeout }, use: useWatch, def: "1h", help: "how long a job's digest waits for minions that have not returned"},
 	{key: "watch.group_wait", flagName: "group-wait", ptr: func(c *Config) any { return &c.Watch.GroupWait }, use: useWatch, def: "30s", help: "how long returns with no announced job (schedule, salt-call) wait to go in one mail"},
 	{key: "watch.group_interval", flagName: "group-interval", ptr: func(c *Config) any { return &c.Watch.GroupInterval }, use: useWatch, def: "5m", help: "the least time between two mails of such returns"},
+	{key: "watch.keys_command", flagName: "keys-command", ptr: func(c *Config) any { return &c.Watch.KeysCommand }, use: useWatch, def: DefaultKeysCommand, help: "the command that lists the master's keys as JSON (the known minions of watch.expect)"},
+	{key: "watch.runner_command", flagName: "runner-command", ptr: func(c *Config) any { return &c.Watch.RunnerCommand }, use: useWatch, def: "salt-run", help: "the salt-run that asks the job cache after each start of the event command (default: the event command's own, when it is salt-run)"},
 	{key: "forget_after", ptr: func(c *Config) any { return &c.ForgetAfter }, use: useMemory, def: "720h", help: "forget a remembered state not seen in a run for this long (a state that no longer exists); 0: never"},
 }
 

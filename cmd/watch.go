@@ -17,6 +17,18 @@ import (
 // line each; it reconnects by itself across master restarts.
 const DefaultEventCommand = `salt-run state.event '(salt/job/|syndic/).*' pretty=False`
 
+// DefaultKeysCommand lists the master's keys as JSON: the accepted ones
+// are the minions watch.expect expects.
+const DefaultKeysCommand = `salt-key -L --out=json`
+
+// watchCommandTimeout bounds each salt-key and salt-run the watch runs
+// besides the bus; keysEvery is how often the keys are read again (a
+// minion accepted or deleted is seen that much later).
+var (
+	watchCommandTimeout = 5 * time.Minute
+	keysEvery           = 10 * time.Minute
+)
+
 // WatchOptions are the inputs of `saltmail watch`.
 type WatchOptions struct {
 	IO      *Factory
@@ -47,7 +59,11 @@ salt/job/<jid>/new gets one digest, when every targeted minion has
 returned or when job_timeout has passed (naming those that did not
 return). Returns of no announced job (scheduled runs, salt-call) go in
 one mail per group_wait window. What is in flight is kept in a journal
-under the state dir: a watch killed or restarted loses no job.
+under the state dir: a watch killed or restarted loses no job. After
+each start of the event command, the job cache is asked for the state
+jobs the bus did not show (salt-run jobs.list_jobs, jobs.lookup_jid).
+With watch.expect (YAML), a known minion (an accepted key) that has not
+returned a scheduled run within every + grace is reported once.
 
 Exit status: 0 stopped by SIGTERM or SIGINT; 2 configuration error.`,
 		Args: cobra.NoArgs,
@@ -80,14 +96,22 @@ func runWatch(opts *WatchOptions) error {
 		ctx, stop = signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
 	}
-	w.send(w.pending, opts.Verbose)
+	w.verbose = opts.Verbose
+	w.send(w.pending)
 	lines := make(chan []byte, 256)
-	bus := &watch.Bus{Command: w.command, Env: childEnv(os.Environ()), Log: func(s string) { fmt.Fprintln(f.Stderr, "saltmail: watch: "+s) }}
+	bus := &watch.Bus{Command: w.command, Env: childEnv(os.Environ()), Log: func(s string) { fmt.Fprintln(f.Stderr, "saltmail: watch: "+s) },
+		// Events fired while the runner was not listening are lost.
+		Started: func(int) { w.do(ctx, func() { w.startReconcile(ctx) }) }}
 	go func() {
 		_ = bus.Run(ctx, func(l []byte) { lines <- append([]byte(nil), l...) })
 		close(lines)
 	}()
-	return w.loop(ctx, lines, opts.Verbose)
+	if w.exp != nil {
+		go w.readKeys(ctx)
+	}
+	err = w.loop(ctx, lines)
+	w.saveState()
+	return err
 }
 
 // watcher is a running watch: its tracker, journal and mailer.
@@ -98,6 +122,20 @@ type watcher struct {
 	journal *watch.Journal
 	pending []watch.Digest
 	command []string
+	verbose bool
+	dir     string
+	// inbox hands the loop what the edge goroutines (the reconcile,
+	// the keys) found: the tracker and the state are the loop's alone.
+	inbox  chan func()
+	runner watch.Runner
+	rec    *watch.Reconciler
+	rstate *watch.ReconcileState
+	saved  time.Time // when rstate was last written
+	// reconciling: a reconcile runs; again: a start came meanwhile.
+	reconciling, again bool
+	exp                *watch.Expect // nil: no watch.expect rules
+	keys               []string
+	expDirty           bool // a clock moved: expect.json is to be written
 }
 
 // watchSetup checks the watch's settings and replays its journal.
@@ -115,17 +153,24 @@ func (r *resolved) watchSetup(f *Factory) (*watcher, error) {
 			return nil, fmt.Errorf("%s: must be positive", names(d.key))
 		}
 	}
-	t := watch.NewTracker(watch.Options{JobTimeout: wc.JobTimeout, GroupWait: wc.GroupWait, GroupInterval: wc.GroupInterval, Settle: watchSettle, Remember: 24 * time.Hour, Input: r.input})
-	dir := filepath.Join(r.cfg.stateDir(r.spool), "watch")
-	j, pending, err := watch.OpenJournal(dir, t)
+	w := &watcher{f: f, r: r, command: command, dir: filepath.Join(r.cfg.stateDir(r.spool), "watch"), inbox: make(chan func(), 16),
+		runner: watch.Runner{Env: childEnv(os.Environ()), Timeout: watchCommandTimeout, MaxOutput: 512 << 20}}
+	if err := w.setupEdges(); err != nil {
+		return nil, err
+	}
+	w.t = watch.NewTracker(watch.Options{JobTimeout: wc.JobTimeout, GroupWait: wc.GroupWait, GroupInterval: wc.GroupInterval, Settle: watchSettle, Remember: 24 * time.Hour, Input: r.input,
+		Scheduled: w.scheduled})
+	w.loadState()
+	j, pending, err := watch.OpenJournal(w.dir, w.t)
 	if err != nil {
 		return nil, err
 	}
-	return &watcher{f: f, r: r, t: t, journal: j, pending: pending, command: command}, nil
+	w.journal, w.pending = j, pending
+	return w, nil
 }
 
 // loop hears lines and the clock until ctx ends or the lines do.
-func (w *watcher) loop(ctx context.Context, lines <-chan []byte, verbose bool) error {
+func (w *watcher) loop(ctx context.Context, lines <-chan []byte) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -148,9 +193,16 @@ func (w *watcher) loop(ctx context.Context, lines <-chan []byte, verbose bool) e
 					w.f.warn(err.Error())
 				}
 			}
-			w.send(due, verbose)
+			w.send(due)
+			w.seen(now)
+		case fn := <-w.inbox:
+			fn()
 		case <-timer.C:
-			w.send(w.t.Due(w.f.now()), verbose)
+			now := w.f.now()
+			w.send(w.t.Due(now))
+			if w.exp != nil {
+				w.sendExpect(w.exp.Due(now))
+			}
 		}
 	}
 }
@@ -158,6 +210,11 @@ func (w *watcher) loop(ctx context.Context, lines <-chan []byte, verbose bool) e
 // arm sets the timer to the tracker's next deadline.
 func (w *watcher) arm(timer *time.Timer) {
 	next := w.t.Next()
+	if w.exp != nil {
+		if n := w.exp.Next(); !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next = n
+		}
+	}
 	d := time.Hour
 	if !next.IsZero() {
 		d = max(next.Sub(w.f.now()), 0)
@@ -166,18 +223,24 @@ func (w *watcher) arm(timer *time.Timer) {
 }
 
 // send mails each digest, recording in the journal those that went.
-func (w *watcher) send(due []watch.Digest, verbose bool) {
+func (w *watcher) send(due []watch.Digest) {
+	went := false
 	for _, d := range due {
-		res := w.r.sendNews(w.f, d.Verdict, w.f.now(), verbose)
+		res := w.r.sendNews(w.f, d.Verdict, w.f.now(), w.verbose)
 		if len(res.lost) > 0 {
 			continue // not recorded: the next start sends it again
 		}
 		if err := w.journal.Went(d.Key, w.f.now()); err != nil {
 			w.f.warn(err.Error())
 		}
-		if verbose {
+		w.rstate.Went(d.Key, w.f.now())
+		went = went || watch.IsJID(d.Key)
+		if w.verbose {
 			fmt.Fprintf(w.f.Stderr, "saltmail: watch: digest %s done (%s)\n", d.Key, w.t)
 		}
+	}
+	if went { // before the journal forgets it: a reconcile must not digest it again
+		w.saveReconcile()
 	}
 	if len(due) > 0 {
 		if err := w.journal.Compact(w.t); err != nil {

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,29 +38,10 @@ func TestWatchOneMailPerJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := t.TempDir()
-	f, _, errb := fixedFactory(t, "")
-	f.Now = time.Now
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int)
-	go func() {
-		cmd := NewCmdWatch(f, func(o *WatchOptions) error { o.Context = ctx; return runWatch(o) })
-		cmd.SetArgs(append([]string{"--to", "ops@example.com", "--event-command", "sh -c 'cat " + lines + "; sleep 30'"}, append(transportArgs(t, s), "--spool-dir", t.TempDir(), "--state-dir", state)...))
-		cmd.SetOut(f.Stderr)
-		cmd.SetErr(f.Stderr)
-		if err := cmd.Execute(); err != nil {
-			done <- 1
-			return
-		}
-		done <- 0
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(s.Messages()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	stop, errb := startWatch(t, append([]string{"--to", "ops@example.com", "--event-command", "sh -c 'cat " + lines + "; sleep 30'"}, append(transportArgs(t, s), "--spool-dir", t.TempDir(), "--state-dir", state)...))
+	waitMails(s, 1, 10*time.Second)
 	time.Sleep(300 * time.Millisecond) // a second mail would come now
-	cancel()
-	if code := <-done; code != 0 {
+	if code := stop(); code != 0 {
 		t.Fatalf("watch failed: %s", errb)
 	}
 	msgs := s.Messages()
@@ -68,5 +50,142 @@ func TestWatchOneMailPerJob(t *testing.T) {
 	}
 	if j, _ := os.ReadFile(filepath.Join(state, "watch", "journal")); len(j) != 0 || !strings.Contains(string(msgs[0].Data), "m2") {
 		t.Errorf("journal after the digest: %q", j)
+	}
+}
+
+// startWatch runs saltmail watch with args until stop, which says its
+// exit status.
+func startWatch(t *testing.T, args []string) (stop func() int, stderr *bytes.Buffer) {
+	t.Helper()
+	f, _, errb := fixedFactory(t, "")
+	f.Now = time.Now
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		cmd := NewCmdWatch(f, func(o *WatchOptions) error { o.Context = ctx; return runWatch(o) })
+		cmd.SetArgs(args)
+		cmd.SetOut(f.Stderr)
+		cmd.SetErr(f.Stderr)
+		if err := cmd.Execute(); err != nil {
+			done <- 1
+			return
+		}
+		done <- 0
+	}()
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	return stop, errb
+}
+
+// waitMails waits until the server holds n mails, or the time is up.
+func waitMails(s *smtptest.Server, n int, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for len(s.Messages()) < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A minion whose scheduled highstate stops is reported once, and said
+// to return again when its schedule does.
+func TestWatchExpect(t *testing.T) {
+	dir := t.TempDir()
+	ret := `printf 'salt/job/20261130150000%%06d/ret/%s\t{"cmd": "_return", "id": "%s", "jid": "20261130150000%%06d", "fun": "state.apply", "schedule": "highstate", "pid": %%d, "retcode": 0, "return": {"test_|-ok_|-ok_|-succeed_without_changes": {"name": "ok", "result": true, "changes": {}, "comment": "ok", "__run_num__": 0}}}\n' $i $i $i`
+	// web1 returns its schedule every 0.3 s; web3 once, then from 3 s on.
+	bus := "i=0\nwhile :; do\n  i=$((i+1))\n  " + fmt.Sprintf(ret, "web1", "web1") + "\n  if [ $i = 1 ] || [ $i -ge 10 ]; then " + fmt.Sprintf(ret, "web3", "web3") + "; fi\n  sleep 0.3\ndone\n"
+	script := filepath.Join(dir, "bus.sh")
+	conf := filepath.Join(dir, "saltmail.yaml")
+	yaml := "watch:\n  expect:\n    - {schedule: highstate, every: 1s, grace: 500ms, minions: 'web*'}\n  group_wait: 100ms\n  group_interval: 100ms\n"
+	if os.WriteFile(script, []byte(bus), 0o700) != nil || os.WriteFile(conf, []byte(yaml), 0o600) != nil {
+		t.Fatal("cannot write the test's files")
+	}
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	keys := `echo '{"minions": ["web1", "web3", "db1"], "minions_pre": [], "minions_rejected": [], "minions_denied": []}'`
+	stop, errb := startWatch(t, append([]string{"--config", conf, "--to", "ops@example.com", "--event-command", "sh " + script, "--keys-command", "sh -c \"" + strings.ReplaceAll(keys, `"`, `\"`) + "\""},
+		append(transportArgs(t, s), "--spool-dir", t.TempDir(), "--state-dir", t.TempDir())...))
+	waitMails(s, 2, 15*time.Second)
+	time.Sleep(time.Second) // web3 returns every 0.3 s again: no more mail
+	if code := stop(); code != 0 {
+		t.Fatalf("watch failed: %s", errb)
+	}
+	msgs := s.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d mails, want the silence and its end: %s", len(msgs), errb)
+	}
+	first, second := string(msgs[0].Data), string(msgs[1].Data)
+	if !strings.Contains(first, "Subject: [salt] web3: did not return") || !strings.Contains(first, "No scheduled highstate since") || strings.Contains(first, "web1") {
+		t.Errorf("the silence's mail:\n%.600s", first)
+	}
+	if !strings.Contains(second, "Subject: [salt] web3: returns again") {
+		t.Errorf("the return's mail:\n%.600s", second)
+	}
+}
+
+// A job the bus never showed (the master or the watch was down) is
+// found in the job cache after a start of the event command: one
+// digest, and not again after the bus or the watch restarts.
+func TestWatchReconcile(t *testing.T) {
+	dir := t.TempDir()
+	jid := time.Now().Add(-10*time.Second).Format("20060102150405") + "000001"
+	list, _ := os.ReadFile(filepath.Join("..", "testdata", "corpus", "salt-3008.4", "watch", "salt-run.jobs.list_jobs.json.out"))
+	list = bytes.ReplaceAll(list, []byte("20261130170219500522"), []byte(jid))
+	look, _ := filepath.Abs(filepath.Join("..", "testdata", "corpus", "salt-3008.4", "watch", "salt-run.jobs.lookup_jid.missing.json.out"))
+	args := filepath.Join(dir, "args")
+	// salt-run: state.event ends after a second (the bus restarts it);
+	// the job cache holds the captured job, under a jid of now.
+	run := "#!/bin/sh\necho \"$*\" >> " + args + "\ncase \"$*\" in\n*state.event*) sleep 1;;\n*jobs.list_jobs*) cat " + filepath.Join(dir, "list") + ";;\n*jobs.lookup_jid*) cat " + look + ";;\nesac\n"
+	if os.WriteFile(filepath.Join(dir, "list"), list, 0o600) != nil || os.WriteFile(filepath.Join(dir, "salt-run"), []byte(run), 0o700) != nil {
+		t.Fatal("cannot write the fake salt-run")
+	}
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	state := t.TempDir()
+	watchArgs := append([]string{"--to", "ops@example.com", "--job-timeout", "1s", "--event-command", filepath.Join(dir, "salt-run") + " -c /conf state.event pretty=False"},
+		append(transportArgs(t, s), "--spool-dir", t.TempDir(), "--state-dir", state)...)
+	for round := 1; round <= 2; round++ {
+		stop, errb := startWatch(t, watchArgs)
+		waitMails(s, 1, 10*time.Second)
+		time.Sleep(3 * time.Second) // the bus ends and starts again: a second reconcile
+		if code := stop(); code != 0 {
+			t.Fatalf("round %d: watch failed: %s", round, errb)
+		}
+		if msgs := s.Messages(); len(msgs) != 1 || !bytes.Contains(msgs[0].Data, []byte("Subject: [salt] 2 minions: 1 failed, 1 changed, 1 did not return")) {
+			t.Fatalf("round %d: %d mails (%q): %s", round, len(msgs), msgs, errb)
+		}
+	}
+	calls, _ := os.ReadFile(args)
+	if n := strings.Count(string(calls), "-c /conf jobs.lookup_jid "+jid+" missing=True --out=json"); n != 1 || strings.Count(string(calls), "-c /conf jobs.list_jobs search_function=state.*") < 3 {
+		t.Errorf("salt-run calls (one lookup, a listing per start of the bus):\n%s", calls)
+	}
+}
+
+// A dead-man rule that can never be right is the file's error, at its
+// line, before anything runs.
+func TestWatchExpectConfigErrors(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"watch:\n  expect: highstate\n", ":2: watch.expect takes a list of rules"},
+		{"watch:\n  expect:\n    - {every: 1h}\n", ":3: watch.expect: a rule needs schedule and a positive every"},
+		{"watch:\n  expect:\n    - schedule: highstate\n      every: 1hour\n", ":4: watch.expect: every: time: unknown unit"},
+		{"watch:\n  expect:\n    - {schedule: highstate, every: 1h, grace: -5m}\n", ":3: watch.expect: grace: must not be negative"},
+		{"watch:\n  expect:\n    - {schedule: highstate, every: 1h, minions: 'web[1'}\n", ":3: watch.expect: minions: syntax error in pattern"},
+		{"watch:\n  expect:\n    - {schedule: highstate, every: 1h, minion: web1}\n", ":3: watch.expect: unknown key minion (did you mean minions?)"},
+	}
+	for _, c := range cases {
+		conf := filepath.Join(t.TempDir(), "saltmail.yaml")
+		if err := os.WriteFile(conf, []byte(c.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, _, errb := fixedFactory(t, "")
+		err := runWatch(&WatchOptions{IO: f, Config: configFlags{path: conf, uses: usesWatch}, Context: context.Background()})
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), conf+c.want) {
+			t.Errorf("%q: %v (exit %v), want %q%s", c.yaml, err, ee, c.want, errb)
+		}
 	}
 }

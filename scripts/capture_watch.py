@@ -5,7 +5,9 @@ Usage: capture_watch.py SALT_VENV OUT_DIR
 
 Starts a master on 127.0.0.3 (free ports, so it never meets another
 test's master on 127.0.0.1:4505/4506) with two minions in a temporary
-directory, and writes to OUT_DIR, appending "<name> TAB <exit status> TAB
+directory, and writes to OUT_DIR (testdata/corpus/salt-<version>/watch:
+a directory of its own, since these are no inputs of saltmail's and the
+corpus tests read every salt-*/*.out), appending "<name> TAB <exit status> TAB
 <command>" to OUT_DIR/INDEX.tsv as the corpus's INDEX files have it:
 
 - salt-key.L.json.out: `salt-key -L --out=json` (the known minions of

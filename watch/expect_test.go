@@ -141,7 +141,7 @@ func TestExpectSaveLoad(t *testing.T) {
 // the tracker's hook; salt-key's real listing gives the known minions.
 func TestExpectFromCaptures(t *testing.T) {
 	for _, v := range []string{"salt-3007.16", "salt-3008.4"} {
-		keys, err := os.ReadFile(capture(v + "/watch.salt-key.L.json.out"))
+		keys, err := os.ReadFile(capture(v + "/watch/salt-key.L.json.out"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestExpectFromCaptures(t *testing.T) {
 		x.Known(ms, t0)
 		o := opts()
 		o.Scheduled = func(m, s string, at time.Time) { x.Saw(m, s, at) }
-		line, _ := os.ReadFile(capture(v + "/watch.bus.scheduled.ret.out"))
+		line, _ := os.ReadFile(capture(v + "/watch/bus.scheduled.ret.out"))
 		ev, ok := ParseLine(line)
 		if !ok {
 			t.Fatalf("%s: not an event: %q", v, line)

@@ -14,7 +14,7 @@ import (
 // state.apply with minion2 stopped): its listing and its lookup.
 func cached(t *testing.T, version string) Found {
 	t.Helper()
-	list, err := os.ReadFile(capture(version + "/watch.salt-run.jobs.list_jobs.json.out"))
+	list, err := os.ReadFile(capture(version + "/watch/salt-run.jobs.list_jobs.json.out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func cached(t *testing.T, version string) Found {
 	if err != nil || len(jobs) != 1 || jobs[0].Function != "state.apply" {
 		t.Fatalf("list_jobs: %+v, %v", jobs, err)
 	}
-	look, err := os.ReadFile(capture(version + "/watch.salt-run.jobs.lookup_jid.missing.json.out"))
+	look, err := os.ReadFile(capture(version + "/watch/salt-run.jobs.lookup_jid.missing.json.out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +126,8 @@ func TestFrom(t *testing.T) {
 func fakeSaltRun(t *testing.T, version string) (string, string) {
 	dir := t.TempDir()
 	args := filepath.Join(dir, "args")
-	list, _ := filepath.Abs(capture(version + "/watch.salt-run.jobs.list_jobs.json.out"))
-	look, _ := filepath.Abs(capture(version + "/watch.salt-run.jobs.lookup_jid.missing.json.out"))
+	list, _ := filepath.Abs(capture(version + "/watch/salt-run.jobs.list_jobs.json.out"))
+	look, _ := filepath.Abs(capture(version + "/watch/salt-run.jobs.lookup_jid.missing.json.out"))
 	script := "#!/bin/sh\necho \"$*\" >> " + args + "\ncase \"$3\" in\njobs.list_jobs) cat " + list + ";;\njobs.lookup_jid) cat " + look + ";;\n*) echo unknown >&2; exit 1;;\nesac\n"
 	bin := filepath.Join(dir, "salt-run")
 	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -46,5 +47,29 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	if kept2, _ := filepath.Glob(filepath.Join(spool, "*.eml")); len(kept2) != 2 {
 		t.Errorf("after flush %d wait, want 2", len(kept2))
+	}
+}
+
+// A server that is up but refuses every message for now (451 at MAIL
+// FROM) trips the breaker too: one message pays the retries, not each.
+func TestBreakerOnTemporaryRefusal(t *testing.T) {
+	var mails atomic.Int32
+	s := smtptest.StartFake(t, func(_ *smtptest.Fake, c net.Conn) {
+		fmt.Fprint(c, "220 fake ESMTP\r\n")
+		for r := smtptest.Converse(c, "MAIL"); r != nil; r = smtptest.Converse(c, "MAIL") {
+			mails.Add(1)
+			fmt.Fprint(c, "451 try again later\r\n")
+		}
+	})
+	spool := t.TempDir()
+	f, _, errb := fixedFactory(t, "")
+	args := []string{"--to", "ops@example.com", "--per-minion", "--state-dir", t.TempDir(), "--spool-dir", spool,
+		"--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-tls", "none", "--retry-attempts", "3", "--retry-backoff", "1ms",
+		corpus("master/salt.state.apply.mixed.json.out")}
+	if code := Main(f, args); code != 1 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if n := mails.Load(); n != 3 {
+		t.Errorf("%d MAIL FROM for 2 mails with 3 attempts: want 3", n)
 	}
 }

@@ -71,7 +71,7 @@ func (r *resolved) deliverAll(f *Factory, msgs []outgoing, verbose bool) outcome
 				}
 				continue
 			}
-			if deliver.IsConnectionFailure(s.err) {
+			if serverDown(s.err, m.env.To) {
 				down = s.err // a circuit breaker: 500 minions must not each pay the retries
 			}
 			// Only those the message did not reach wait in the spool.
@@ -112,4 +112,15 @@ func (r *resolved) keep(f *Factory, m outgoing, reason string) bool {
 	}
 	fmt.Fprintf(f.Stderr, "saltmail: delivery failed: %s; spooled to %s (saltmail flush sends it)\n", reason, path)
 	return true
+}
+
+// serverDown says whether a failure is the server's, not the message's:
+// it could not be reached, or it refused this message for now to every
+// recipient (4xx at MAIL FROM: greylisting, a rate limit, a full
+// queue). The next message would fare the same, so it is not tried.
+func serverDown(err error, to []string) bool {
+	if deliver.IsConnectionFailure(err) {
+		return true
+	}
+	return deliver.IsTemporary(err) && len(deliver.Undelivered(err, to)) == len(to)
 }

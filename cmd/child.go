@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,6 +28,10 @@ type child struct {
 	code    int    // its exit status: 124 time-out, 127 could not start
 	stderr  string // the tail of its stderr
 	readErr error
+	// signal stopped saltmail while the command ran (a cron time-out,
+	// systemd): the command was stopped too, and what it printed is
+	// mailed before saltmail exits.
+	signal os.Signal
 }
 
 // runChild runs command in a process group of its own (a time-out kills
@@ -59,6 +64,10 @@ func runChild(command []string, timeout time.Duration, in filter.Options, b64 bo
 	}
 	stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	defer stop()
+	var stoppedBy atomicSignal
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	grace := pipeGrace // read once: the goroutine below may outlive this call
 	exited, done := make(chan struct{}), make(chan struct{})
 	defer close(done)
@@ -66,6 +75,21 @@ func runChild(command []string, timeout time.Duration, in filter.Options, b64 bo
 	go func() {
 		werr = cmd.Wait() // *os.File pipes: returns when the process exits
 		close(exited)
+	}()
+	go func() {
+		// Stopped: stop the command's group too (it would run on, its
+		// output going nowhere), then mail what it printed.
+		select {
+		case sig := <-sigs:
+			stoppedBy.Store(sig)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(grace):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			}
+		case <-exited:
+		}
 	}()
 	go func() {
 		<-exited
@@ -96,6 +120,9 @@ func runChild(command []string, timeout time.Duration, in filter.Options, b64 bo
 	copied.Wait()
 	c.v, c.stderr = e.Verdict(), tail.String()
 	c.status, c.code = exitOf(ctx, werr, timeout)
+	if sig := stoppedBy.Load(); sig != nil {
+		c.signal, c.status, c.code = sig, "stopped because saltmail got "+sig.String(), 128+int(sig.(syscall.Signal))
+	}
 	return c
 }
 
@@ -140,3 +167,13 @@ func childEnv(environ []string) []string {
 	}
 	return out
 }
+
+// atomicSignal is a signal one goroutine sets and another reads.
+type atomicSignal struct {
+	mu  sync.Mutex
+	sig os.Signal
+}
+
+func (a *atomicSignal) Store(s os.Signal) { a.mu.Lock(); a.sig = s; a.mu.Unlock() }
+
+func (a *atomicSignal) Load() os.Signal { a.mu.Lock(); defer a.mu.Unlock(); return a.sig }

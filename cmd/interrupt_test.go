@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -118,5 +119,73 @@ func TestInterruptedDelivery(t *testing.T) {
 				t.Errorf("the lost alert counts as reported:\n%.300s", d)
 			}
 		})
+	}
+}
+
+// saltmail run stopped while its command runs (a cron time-out, systemd)
+// stops the command too, and mails what it printed, saying so.
+func TestRunStoppedWhileCommandRuns(t *testing.T) {
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS})
+	root, pidFile := t.TempDir(), filepath.Join(t.TempDir(), "pid")
+	script := "echo $$ > " + pidFile + "; cat " + corpus("master/salt.state.apply.mixed.json.out") + "; exec sleep 30"
+	args := append([]string{"run", "--config", "/dev/null", "--to", "ops@example.com", "--timeout", "1h"}, transportArgs(t, s)...)
+	args = append(args, "--spool-dir", t.TempDir(), "--state-dir", t.TempDir(), "--", "sh", "-c", script)
+	p := startSaltmail(t, root, "/dev/null", args...)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(pidFile); err == nil && len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.Process.Kill()
+			t.Fatal("the command never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // its output read
+	_ = p.Process.Signal(syscall.SIGTERM)
+	_ = p.Wait()
+	if code := p.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("exit %d, want 143", code)
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid > 0 && syscall.Kill(pid, 0) == nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Error("the command runs on after saltmail was stopped")
+	}
+	msgs := s.Messages()
+	if len(msgs) != 1 || !bytes.Contains(msgs[0].Data, []byte("3 minions: 1 failed")) || !bytes.Contains(msgs[0].Data, []byte("SIGTERM")) && !bytes.Contains(msgs[0].Data, []byte("terminated")) {
+		t.Errorf("%d mails; want the report of what it printed, saying it was stopped", len(msgs))
+	}
+}
+
+// A run stopped while it waits for the state dir's locks (another run
+// holds them through a slow delivery) spools what it read.
+func TestStoppedWaitingForLocks(t *testing.T) {
+	port, reached := stallingServer(t)
+	failing := corpus("master/salt.state.apply.mixed.json.out")
+	state := t.TempDir()
+	args := func(spool string) []string {
+		return []string{"--config", "/dev/null", "--to", "ops@example.com", "--state-dir", state, "--spool-dir", spool,
+			"--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none", "--smtp-timeout", "30s"}
+	}
+	a := startSaltmail(t, t.TempDir(), failing, args(t.TempDir())...)
+	defer func() { _ = a.Process.Kill(); _ = a.Wait() }()
+	select {
+	case <-reached: // a holds the locks, delivering
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first run never reached the server")
+	}
+	spoolB := t.TempDir()
+	b := startSaltmail(t, t.TempDir(), failing, args(spoolB)...)
+	time.Sleep(500 * time.Millisecond) // b waits for the locks
+	_ = b.Process.Signal(syscall.SIGTERM)
+	_ = b.Wait()
+	if code := b.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("exit %d, want 143", code)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(spoolB, "*.eml")); len(kept) != 1 {
+		t.Errorf("spooled %d mails, want the one the stopped run read", len(kept))
 	}
 }

@@ -2,6 +2,10 @@ package cmd
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/saltmail/saltmail/filter"
@@ -41,21 +45,59 @@ func (r *resolved) sendNews(f *Factory, v *filter.Verdict, now time.Time, verbos
 		minions = append(minions, m.ID)
 	}
 	var res outcome
-	ran := false
-	err := r.memory.Update(minions, func(recall func(string) filter.Memory) map[string]filter.Memory {
-		ran = true
-		kept, resolvedStates, next := filter.Suppress(v, recall, now, r.policy)
-		res = send(kept, resolvedStates)
-		for id := range res.lost {
-			delete(next, id)
+	// 0: waiting for the locks; 1: deciding and delivering; 2: given up
+	// (a signal came while waiting): decide must then do nothing.
+	var state atomic.Int32
+	done := make(chan error, 1)
+	go func() {
+		done <- r.memory.Update(minions, func(recall func(string) filter.Memory) map[string]filter.Memory {
+			if !state.CompareAndSwap(0, 1) {
+				return nil
+			}
+			kept, resolvedStates, next := filter.Suppress(v, recall, now, r.policy)
+			res = send(kept, resolvedStates)
+			for id := range res.lost {
+				delete(next, id)
+			}
+			return next
+		})
+	}()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	var err error
+	select {
+	case err = <-done:
+	case sig := <-sigs:
+		if state.CompareAndSwap(0, 2) {
+			// Stopped while another run holds the locks: what this run
+			// read must not die with it. Spool it all, unsuppressed.
+			return r.spoolAll(f, v, now, fmt.Sprintf("not tried: saltmail was stopped by %v while it waited for the state dir's locks", sig), sig)
 		}
-		return next
-	})
+		err = <-done // delivering: deliverAll spools the rest itself
+		if res.signal == nil {
+			res.signal = sig
+		}
+	}
 	if err != nil {
 		f.warn(fmt.Sprintf("state dir: %v; repeats may be mailed again", err))
 	}
-	if !ran { // no lock: mail it all rather than nothing
+	if state.Load() == 0 { // no lock: mail it all rather than nothing
 		res = send(v, nil)
+	}
+	return res
+}
+
+// spoolAll spools every mail of the verdict as it is, with reason, for
+// a run stopped by sig before it could deliver.
+func (r *resolved) spoolAll(f *Factory, v *filter.Verdict, now time.Time, reason string, sig os.Signal) outcome {
+	res := outcome{lost: map[string]bool{}, signal: sig}
+	msgs, err := r.mails(v, nil, now)
+	if err != nil {
+		f.warn(err.Error())
+	}
+	for _, m := range msgs {
+		r.spoolOrLose(f, m, reason, &res)
 	}
 	return res
 }

@@ -121,7 +121,7 @@ func runRun(opts *RunOptions) error {
 		// Under cron any stderr output is mailed: be quiet unless asked.
 		printDiagnostics(f.Stderr, v, true)
 	}
-	if code == 124 && v.Documents > 0 && v.InputError == "" {
+	if (code == 124 || c.signal != nil) && v.Documents > 0 && v.InputError == "" {
 		// Part of the output came before the kill: mail it, and say so.
 		v.InputError = fmt.Sprintf("%s was %s; its output may be incomplete", opts.Command[0], status)
 	}
@@ -140,6 +140,9 @@ func runRun(opts *RunOptions) error {
 		readErr = nil // the mail says it all
 	} else {
 		res = s.sendNews(f, v, now, opts.Verbose)
+	}
+	if res.signal == nil {
+		res.signal = c.signal
 	}
 	switch {
 	case res.signal != nil:

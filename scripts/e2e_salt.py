@@ -140,7 +140,8 @@ def main():
 def install(saltmail, mp, salt, root):
     """Applies examples/salt/saltmail with salt-call --local, serving the
     example files, so that the installer SLS is exercised too. The
-    binary it installs is a wrapper that logs each call and runs saltmail."""
+    binary it installs is a wrapper that logs each call and runs saltmail.
+    Mode reactor: the scenarios below go through the reactor."""
     srv = os.path.join(root, "srv", "salt")
     files = os.path.join(srv, "saltmail", "files")
     os.makedirs(files)
@@ -148,25 +149,14 @@ def install(saltmail, mp, salt, root):
     shutil.copy(os.path.join(ROOT, "examples/reactor/saltmail.sls"), os.path.join(files, "reactor.sls"))
     shutil.copy(os.path.join(ROOT, "examples/master.d/saltmail.conf"), os.path.join(files, "master.conf"))
     shutil.copy(os.path.join(ROOT, "examples/cron/saltmail"), os.path.join(files, "cron"))
+    shutil.copy(os.path.join(ROOT, "examples/systemd/saltmail-watch.service"), os.path.join(files, "saltmail-watch.service"))
     with open(os.path.join(files, "saltmail"), "w") as f:
         f.write(f'#!/bin/sh\necho "start $*" >> {root}/invocations.log\n{saltmail} "$@"\nrc=$?\n'
                 f'echo "done $rc $*" >> {root}/invocations.log\nexit $rc\n')
     for name, text in SLS.items():
         with open(os.path.join(srv, name), "w") as f:
             f.write(text.replace("@WORK@", os.path.join(root, "work")))
-    # the config comes from pillar (saltmail:settings), never from salt://
-    settings = {"to": ["reactor@example.com"],
-                "repeat_interval": "0s",  # the scenarios repeat failures on purpose;
-                "send_resolved": False,   # noise control has a scenario of its own, at the end
-                "smtp": {"host": "127.0.0.1", "port": mp.smtp, "tls": "none"}}
-    pillar = {"saltmail": {"bin": f"{root}/bin/saltmail", "config": f"{root}/saltmail.yaml",
-                           "master_d": f"{salt.conf}/master.d", "reactor_dir": f"{root}/reactor",
-                           "cron_d": f"{root}/cron.d", "spool_dir": f"{root}/spool", "settings": settings}}
-    out = subprocess.run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.apply", "saltmail",
-                          "pillar=" + json.dumps(pillar), "--out=json"], capture_output=True)
-    res = json.loads(out.stdout or b"{}").get("local")
-    if out.returncode != 0 or not isinstance(res, dict) or not all(s["result"] for s in res.values()):
-        fail(f"installing with examples/salt/saltmail failed: {out.stdout.decode()} {out.stderr.decode()[-2000:]}")
+    apply_installer(salt, installer_pillar(mp, salt, root, "reactor"))
     # this master runs as the caller (root in CI): the installer read its
     # `user:` and made the config and the dirs that user's
     for path, mode in ((f"{root}/saltmail.yaml", 0o600), (f"{root}/spool", 0o700), (f"{root}/saltmail-state", 0o700)):
@@ -177,7 +167,64 @@ def install(saltmail, mp, salt, root):
         text = open(path).read()
         if "/usr/local/bin/saltmail" in text or "/etc/salt/saltmail.yaml" in text or "/srv/reactor/" in text:
             fail(f"{path} still names a default path")
+    if "saltmail run " in open(f"{root}/cron.d/saltmail").read():
+        fail("mode reactor installed the cron digest too: every job would be mailed twice")
     return f"{root}/bin/saltmail", f"{root}/saltmail.yaml"
+
+
+def installer_pillar(mp, salt, root, mode, scratch=None):
+    """The pillar the installer gets: the test's paths and server. With
+    scratch, the mode's own files (reactor, master.d, cron, unit) go
+    there, so that another mode can be applied beside the one in use."""
+    # the config comes from pillar (saltmail:settings), never from salt://
+    settings = {"to": ["reactor@example.com"],
+                "repeat_interval": "0s",  # the scenarios repeat failures on purpose;
+                "send_resolved": False,   # noise control has a scenario of its own, at the end
+                "smtp": {"host": "127.0.0.1", "port": mp.smtp, "tls": "none"}}
+    files = scratch or root
+    return {"saltmail": {"bin": f"{root}/bin/saltmail", "config": f"{root}/saltmail.yaml", "mode": mode,
+                         "master_d": f"{scratch}/master.d" if scratch else f"{salt.conf}/master.d",
+                         "reactor_dir": f"{files}/reactor", "cron_d": f"{files}/cron.d",
+                         "systemd_dir": f"{files}/systemd", "start_service": False,
+                         "spool_dir": f"{root}/spool", "settings": settings}}
+
+
+def apply_installer(salt, pillar):
+    out = subprocess.run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.apply", "saltmail",
+                          "pillar=" + json.dumps(pillar), "--out=json"], capture_output=True)
+    res = json.loads(out.stdout or b"{}").get("local")
+    if out.returncode != 0 or not isinstance(res, dict) or not all(s["result"] for s in res.values()):
+        fail(f"installing with examples/salt/saltmail failed: {out.stdout.decode()} {out.stderr.decode()[-2000:]}")
+
+
+def check_modes(mp, salt, root):
+    """Each installer mode writes its own way of running saltmail and
+    removes the others' (two would mail every job twice). Applied into a
+    scratch dir each, beside the reactor install the scenarios use;
+    returns the cron digest line that mode cron installed."""
+    got = {}
+    for mode in ("cron", "watch"):
+        scratch = os.path.join(root, "mode-" + mode)
+        for d in ("reactor", "master.d", "cron.d"):  # the other modes' files, left from before
+            os.makedirs(os.path.join(scratch, d))
+        for leftover in ("reactor/saltmail.sls", "master.d/saltmail.conf"):
+            open(os.path.join(scratch, leftover), "w").close()
+        apply_installer(salt, installer_pillar(mp, salt, root, mode, scratch))
+        left = [p for p in ("reactor/saltmail.sls", "master.d/saltmail.conf") if os.path.exists(os.path.join(scratch, p))]
+        unit = os.path.join(scratch, "systemd", "saltmail-watch.service")
+        cron = open(os.path.join(scratch, "cron.d", "saltmail")).read()
+        if left:
+            fail(f"mode {mode} left the reactor's files: {left}")
+        if ("saltmail run " in cron) != (mode == "cron") or " flush " not in cron:
+            fail(f"mode {mode}: the cron file has the wrong lines:\n{cron}")
+        if (mode == "watch") != os.path.exists(unit):
+            fail(f"mode {mode}: the watch unit is {'missing' if mode == 'watch' else 'there'}")
+        got[mode] = cron
+    text = open(os.path.join(root, "mode-watch", "systemd", "saltmail-watch.service")).read()
+    user = __import__("pwd").getpwuid(os.getuid()).pw_name
+    if f"User={user}\n" not in text or f"ExecStart={root}/bin/saltmail watch --config {root}/saltmail.yaml\n" not in text:
+        fail(f"the watch unit does not run the installed saltmail as the master's user:\n{text}")
+    return [l for l in got["cron"].splitlines() if not l.startswith("#") and "saltmail run " in l][0]
 
 
 def invocations(root, what="start"):
@@ -286,7 +333,7 @@ def run_scenarios(saltmail, mp, salt, root):
     mail = run(["false"], "false@example.com", 1)
     if "exit status 1" not in mail["Subject"]:
         fail(f"saltmail run false: {mail['Subject']!r}")
-    cron = [l for l in open(f"{root}/cron.d/saltmail") if not l.startswith("#") and "saltmail run" in l][0]
+    cron = check_modes(mp, salt, root)
     command = cron.split(None, 6)[6].strip()  # m h dom mon dow user COMMAND
     before = len(reactor_mails())
     env = dict(os.environ, SALT_CONFIG_DIR=salt.conf, PATH=os.path.join(salt.venv, "bin") + os.pathsep + os.environ["PATH"])

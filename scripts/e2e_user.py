@@ -171,11 +171,17 @@ def install(saltmail, mp, salt, root, password):
         with open(conf, "a") as f:
             f.write(f"pillar_roots:\n  base: [{pillar}]\n")
     # over the example pillar: the test's paths and server (pillar= merges)
-    over = {"bin": f"{root}/bin/saltmail", "config": f"{root}/etc/saltmail.yaml",
+    over = {"bin": f"{root}/bin/saltmail", "config": f"{root}/etc/saltmail.yaml", "mode": "reactor",
             "master_d": f"{salt.conf}/master.d", "reactor_dir": f"{root}/reactor",
             "cron_d": f"{root}/cron.d", "spool_dir": f"{root}/spool", "smtp_password": password,
             "settings": {"to": [TO], "repeat_interval": "0s", "retry": {"attempts": 1},
                          "smtp": {"host": "127.0.0.1", "port": mp.smtp, "ca_file": mp.ca}}}
+    apply(salt, over, password)
+    return over
+
+
+def apply(salt, over, password):
+    """Applies the installer as root, with over merged into the pillar."""
     out = subprocess.run([salt.bin("salt-call"), "--local", "-c", salt.local, "state.apply", "saltmail",
                           "pillar=" + json.dumps({"saltmail": over}), "--out=json"], capture_output=True)
     res = json.loads(out.stdout or b"{}").get("local")
@@ -183,7 +189,6 @@ def install(saltmail, mp, salt, root, password):
         fail(f"installing with examples/salt/saltmail failed: {out.stdout.decode()} {out.stderr.decode()[-2000:]}")
     if password.encode() in out.stdout + out.stderr:
         fail("the installer's output shows the SMTP password")
-    return over
 
 
 def check_install(salt, root, over, password):
@@ -207,7 +212,7 @@ def check_install(salt, root, over, password):
     if password in config:
         fail("the config holds the password")
     cron = [l.split() for l in open(f"{over['cron_d']}/saltmail") if "saltmail" in l and not l.startswith("#")]
-    if len(cron) != 2 or any(l[5] != USER for l in cron):
+    if len(cron) != 1 or any(l[5] != USER for l in cron):  # mode reactor: the flush line only
         fail(f"the cron lines do not run as {USER}: {cron}")
 
 
@@ -275,7 +280,12 @@ def run_scenarios(saltmail, mp, salt, root, password):
         fail(f"the cron flush line as {USER}: exit {r.returncode}, {r.stderr.decode()}, spool {os.listdir(over['spool_dir'])}")
     wait_for("the flushed mail", lambda: len(mails()) == 2)
 
-    # 5. the cron highstate line as salt: its digest, and the reactor's mail
+    # 5. mode cron (its own dirs, beside the reactor in use): the cron
+    # highstate line as salt: its digest, and the reactor's mail
+    scratch = os.path.join(root, "mode-cron")
+    apply(salt, dict(over, mode="cron", cron_d=f"{scratch}/cron.d", reactor_dir=f"{scratch}/reactor",
+                     master_d=f"{scratch}/master.d", master_conf=f"{salt.conf}/master"), password)
+    cron = [l for l in open(f"{scratch}/cron.d/saltmail") if not l.startswith("#")]
     run = next(l for l in cron if " run " in l).split(None, 6)[6].strip()
     env = dict(as_user(USER)["env"], SALT_CONFIG_DIR=salt.conf,
                PATH=os.path.join(salt.venv, "bin") + os.pathsep + os.environ["PATH"])

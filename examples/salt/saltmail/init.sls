@@ -1,6 +1,10 @@
 {#- Install saltmail on a Salt master with Salt: the binary, its config and
-    SMTP password (from pillar), the spool and state dirs, the reactor
-    mapping and SLS, and the cron entries.
+    SMTP password (from pillar), the spool and state dirs, and ONE way to
+    run it (pillar saltmail:mode): `watch` (the default: a systemd service
+    that mails one digest per job), `reactor` (the reactor mapping and
+    SLS: a mail per minion return) or `cron` (the nightly highstate
+    digest). Each mode removes the files of the others, since two modes
+    mail every job twice; the cron flush line is there in every mode.
 
     Everything that runs saltmail runs as the master's user: the reactor
     (runner.salt.cmd runs in the salt-master process) and the cron lines
@@ -27,8 +31,10 @@
       reactor.sls     examples/reactor/saltmail.sls
       master.conf     examples/master.d/saltmail.conf
       cron            examples/cron/saltmail
-    Then `salt-call state.apply saltmail` on the master, and restart the
-    salt-master once so that it reads the reactor mapping.
+      saltmail-watch.service   examples/systemd/saltmail-watch.service
+    Then `salt-call state.apply saltmail` on the master; after adding or
+    removing the reactor mapping (mode reactor, or leaving it), restart
+    the salt-master once so that it reads it.
 
     Pillar keys under `saltmail` (examples/salt/pillar/saltmail.sls):
       settings        saltmail's settings (README: Configuration), without
@@ -39,8 +45,11 @@
                       them), else root. Not config.get('user'): on the
                       master's minion that is the minion's user (root).
       bin, config, password_file, master_conf, master_d, reactor_dir,
-      cron_d, spool_dir, state_dir   paths (defaults below); the shipped
-                      files name the defaults and are rewritten to these. -#}
+      cron_d, systemd_dir, spool_dir, state_dir   paths (defaults below);
+                      the shipped files name the defaults and are rewritten.
+      mode            watch (default), reactor or cron
+      start_service   mode watch: enable and start the service (default
+                      True; False only writes the unit, e.g. no systemd). -#}
 {%- set sm = salt['pillar.get']('saltmail', {}) %}
 {%- set bin = sm.get('bin', '/usr/local/bin/saltmail') %}
 {%- set config = sm.get('config', '/etc/salt/saltmail.yaml') %}
@@ -49,6 +58,8 @@
 {%- set master_conf = sm.get('master_conf', master_d.rsplit('/', 1)[0] ~ '/master') %}
 {%- set reactor_dir = sm.get('reactor_dir', '/srv/reactor') %}
 {%- set cron_d = sm.get('cron_d', '/etc/cron.d') %}
+{%- set systemd_dir = sm.get('systemd_dir', '/etc/systemd/system') %}
+{%- set mode = sm.get('mode', 'watch') %}
 
 {#- The config, a copy of the pillar's (never change the pillar itself).
     Its spool_dir and state_dir are the dirs made below: one value each. #}
@@ -65,6 +76,9 @@
 {%- do problems.append('saltmail:settings:' ~ key ~ ' (' ~ cfg[key] ~ ') differs from saltmail:' ~ key ~ ' (' ~ value ~ '): set one') %}
 {%- endif %}
 {%- endfor %}
+{%- if mode not in ('watch', 'reactor', 'cron') %}
+{%- do problems.append('saltmail:mode (' ~ mode ~ ') must be watch, reactor or cron') %}
+{%- endif %}
 {%- if 'password' in smtp %}
 {%- do problems.append('saltmail:settings:smtp:password would show in the config diff: use saltmail:smtp_password') %}
 {%- endif %}
@@ -160,13 +174,25 @@ saltmail_{{ id }}:
                     ('/usr/local/bin/saltmail', bin),
                     ('/etc/salt/saltmail.yaml', config),
                     ('/srv/reactor/saltmail.sls', reactor_dir ~ '/saltmail.sls')] %}
-{%- for id, src, dest in [('reactor', 'reactor.sls', reactor_dir ~ '/saltmail.sls'),
-                          ('master_d', 'master.conf', master_d ~ '/saltmail.conf'),
-                          ('cron', 'cron', cron_d ~ '/saltmail')] %}
+{%- set files = {'reactor': ('reactor.sls', reactor_dir ~ '/saltmail.sls', mode == 'reactor'),
+                 'master_d': ('master.conf', master_d ~ '/saltmail.conf', mode == 'reactor'),
+                 'cron': ('cron', cron_d ~ '/saltmail', True)} %}
+{%- for id, spec in files | dictsort %}
+{%- set src, dest, wanted = spec %}
+{%- if wanted %}
 {%- set ns = namespace(text=salt['cp.get_file_str']('salt://saltmail/files/' ~ src)) %}
 {%- for default, real in rewrites %}
 {%- set ns.text = ns.text | replace(default, real) %}
 {%- endfor %}
+{%- if id == 'cron' and mode != 'cron' %}
+{#- the nightly digest only in mode cron: with watch or the reactor it
+    would mail each of its jobs a second time #}
+{%- set kept = [] %}
+{%- for l in ns.text.splitlines() if 'saltmail run ' not in l %}
+{%- do kept.append(l) %}
+{%- endfor %}
+{%- set ns.text = kept | join('\n') ~ '\n' %}
+{%- endif %}
 
 saltmail_{{ id }}:
   file.managed:
@@ -180,4 +206,48 @@ saltmail_{{ id }}:
       - file: saltmail_config
       - file: saltmail_spool
       - file: saltmail_state
+{%- else %}
+
+saltmail_{{ id }}:
+  file.absent:
+    - name: {{ dest }}
+{%- endif %}
 {%- endfor %}
+
+{#- mode watch: the unit, for the master's user, with the real paths #}
+{%- set unit = systemd_dir ~ '/saltmail-watch.service' %}
+{%- if mode == 'watch' %}
+{%- set ns = namespace(text=salt['cp.get_file_str']('salt://saltmail/files/saltmail-watch.service')) %}
+{%- for default, real in [('User=salt', 'User=' ~ user), ('Group=salt', 'Group=' ~ group),
+                          ('/usr/bin/saltmail ', bin ~ ' '), ('/etc/salt/saltmail.yaml', config)] %}
+{%- set ns.text = ns.text | replace(default, real) %}
+{%- endfor %}
+
+saltmail_watch_unit:
+  file.managed:
+    - name: {{ unit }}
+    - user: root
+    - mode: '0644'
+    - makedirs: True
+    - contents: {{ ns.text | yaml_dquote }}
+    - require:
+      - file: saltmail_binary
+      - file: saltmail_config
+      - file: saltmail_spool
+      - file: saltmail_state
+{%- if sm.get('start_service', True) %}
+
+saltmail_watch:
+  service.running:
+    - name: saltmail-watch
+    - enable: True
+    - watch:
+      - file: saltmail_watch_unit
+      - file: saltmail_config
+{%- endif %}
+{%- else %}
+
+saltmail_watch_unit:
+  file.absent:
+    - name: {{ unit }}
+{%- endif %}

@@ -58,8 +58,12 @@ func listDir(dir string, failed bool) ([]Entry, error) {
 		case present(base + ".sent"):
 			e.Reason = "sent; not removed yet"
 		case present(base+".sending") && err != nil:
-			e.Env, _ = readEnvelope(base + ".sending")
-			e.Reason = "being sent, or a flush stopped while sending it"
+			var sent bool
+			e.Env, sent, _ = readMarker(base + ".sending")
+			e.Reason = "being sent, or a flush stopped while sending it: the next flush offers it again"
+			if sent {
+				e.Reason = "sent; not removed yet"
+			}
 		case err != nil:
 			e.Reason = err.Error()
 		}

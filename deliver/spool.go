@@ -30,6 +30,11 @@ type Envelope struct {
 	RecipientsFromConfig bool `json:"recipients_from_config,omitempty"`
 }
 
+// ErrStopped, wrapped in what a send given to Flush returns, says the
+// flush was told to stop (a signal): the message is put back for a
+// later flush, its last reason kept, and no other is offered.
+var ErrStopped = errors.New("the flush was stopped")
+
 // Spool keeps undeliverable messages as <time>-<id>.eml (the exact
 // bytes that would have been sent) with <time>-<id>.env (the envelope,
 // JSON) beside it. Names sort oldest first. While a flush offers a
@@ -77,7 +82,7 @@ func writeEnvelope(path string, env Envelope) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, raw)
+	return fsWrite(path, raw)
 }
 
 // Spooled is one message taken from the spool by Flush.
@@ -99,18 +104,24 @@ type Outcome struct {
 	Err error
 }
 
-// fsRename and fsRemove are os.Rename and os.Remove; tests make them
-// fail as a spool turned read-only would.
-var fsRename, fsRemove = os.Rename, os.Remove
+// fsRename, fsRemove, fsWrite and fsAppend are the spool's changes to
+// files; tests make them fail as a spool turned read-only would.
+var (
+	fsRename, fsRemove = os.Rename, os.Remove
+	fsWrite            = WriteFileAtomic
+	fsAppend           = appendFile
+)
 
 // Flush offers every spooled message, oldest first, to send. A message
 // is marked as being sent before it is offered and as sent before it is
 // removed, so that none is sent twice by saltmail, even when the spool
-// turns read-only or a flush is killed; one marked but not known sent
-// goes to failed/. A message another process is flushing at the same
-// moment is skipped (it holds an flock on the .eml). done hears each
-// outcome. It returns how many were sent now and how many still need a
-// later flush or a human (what went to failed/ does not count).
+// turns read-only; one marked as being sent but not known sent (a flush
+// was killed) is offered again: it may arrive twice, it is never lost.
+// A message another process is flushing at the same moment is skipped
+// (it holds an flock on the .eml). done hears each outcome. When send
+// returns ErrStopped, that message is put back and Flush returns. It
+// returns how many were sent now and how many still need a later flush
+// or a human (what went to failed/ does not count).
 func (s Spool) Flush(send func(Spooled) error, done func(Spooled, Outcome)) (sent, left int, err error) {
 	if err := s.Check(); err != nil {
 		return 0, 0, err
@@ -132,6 +143,9 @@ func (s Spool) Flush(send func(Spooled) error, done func(Spooled, Outcome)) (sen
 			left++
 		}
 		done(Spooled{Path: path, Env: o.env, Msg: o.msg}, o.Outcome)
+		if errors.Is(o.Err, ErrStopped) {
+			break
+		}
 	}
 	s.sweep()
 	return sent, left, nil
@@ -177,100 +191,4 @@ func (s Spool) flushOne(path string, send func(Spooled) error) (r result, ok boo
 		return r, true
 	}
 	return s.offer(r, base, send), true
-}
-
-// offer sends a locked message unless its markers say not to.
-func (s Spool) offer(r result, base string, send func(Spooled) error) result {
-	switch {
-	case present(base + ".sent"):
-		r.AlreadySent, r.Err = true, s.clean(base)
-		return r
-	case present(base + ".env"):
-		// A stale .sending beside it: an earlier flush failed to send,
-		// rewrote the envelope, and could not remove the marker.
-		if err := fsRemove(base + ".sending"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r.Err = fmt.Errorf("not sent: %w", err)
-			return r
-		}
-	case present(base + ".sending"):
-		return s.fail(r, base, "a flush stopped while sending it, or could not record that it was sent: it may have been delivered, so it is not sent again", nil)
-	}
-	env, err := readEnvelope(base + ".env")
-	if err != nil {
-		return s.fail(r, base, err.Error(), nil)
-	}
-	r.env = env
-	if noRecipient(env) {
-		return s.fail(r, base, "the envelope names no recipient", nil)
-	}
-	if err := fsRename(base+".env", base+".sending"); err != nil {
-		r.Err = fmt.Errorf("not sent, since it could not be marked as being sent: %w", err)
-		return r
-	}
-	syncDir(s.Dir)
-	err = send(Spooled{Path: base + ".eml", Env: env, Msg: r.msg})
-	if err == nil {
-		r.Sent, r.Err = true, s.sent(base)
-		return r
-	}
-	if left := Undelivered(err, env.To); len(left) < len(env.To) {
-		// Some recipients got it now: keep it for the others only.
-		r.env.To = left
-	}
-	r.env.Reason = err.Error()
-	if refusedForGood(err) {
-		return s.fail(r, base, err.Error(), &r.env)
-	}
-	r.Err = err
-	if werr := s.release(base, r.env); werr != nil {
-		r.Err = fmt.Errorf("%w; and it could not be put back for a later flush (%v), which will move it to failed/", err, werr)
-	}
-	return r
-}
-
-// sent records a sent message as such, then removes it.
-func (s Spool) sent(base string) error {
-	if err := fsRename(base+".sending", base+".sent"); err != nil {
-		return fmt.Errorf("sent, but could not be marked as sent: a later flush will not send it again: %w", err)
-	}
-	syncDir(s.Dir)
-	if err := s.clean(base); err != nil {
-		return fmt.Errorf("sent, but %w", err)
-	}
-	return nil
-}
-
-// clean removes a sent message, then its marker.
-func (s Spool) clean(base string) error {
-	for _, ext := range []string{".eml", ".sent"} {
-		if err := fsRemove(base + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("could not be removed; it will not be sent again: %w", err)
-		}
-	}
-	syncDir(s.Dir)
-	return nil
-}
-
-// release puts a message that was not sent back for a later flush, with
-// the envelope narrowed to those it did not reach.
-func (s Spool) release(base string, env Envelope) error {
-	if err := writeEnvelope(base+".env", env); err != nil {
-		return err
-	}
-	return fsRemove(base + ".sending")
-}
-
-// sweep removes the markers of sent messages that are gone.
-func (s Spool) sweep() {
-	marks, _ := filepath.Glob(filepath.Join(s.Dir, "*.sent"))
-	for _, m := range marks {
-		if !present(strings.TrimSuffix(m, ".sent") + ".eml") {
-			_ = fsRemove(m)
-		}
-	}
-}
-
-func present(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/saltmail/saltmail/deliver"
 	"github.com/spf13/cobra"
@@ -30,13 +32,17 @@ func NewCmdFlush(f *Factory, runF func(*FlushOptions) error) *cobra.Command {
 delivery settings, to the recipients stored beside it, and removes each
 only after the server accepted it. Two flushes (or a flush and new
 alerts) may run at once, and the spool may turn read-only: no message
-is sent twice. A message that can never be sent (its envelope missing
-or corrupt, no recipient, refused for good by the server) is moved to
-failed/ in the spool with its reason, and said once on stderr.
+is sent twice. SIGTERM, SIGINT or SIGHUP puts the message in flight back
+and exits 128 + the signal; after a kill -9 the next flush offers it
+again (it may arrive twice, it is never lost). A message that can
+never be sent (its envelope missing or corrupt, no recipient, refused
+for good by the server) is moved to failed/ in the spool with its
+reason, and said once on stderr.
 --list shows what waits and what failed, and sends nothing.
 
 Exit status: 0 nothing waits now (failed/ aside); 1 some mail is still
-spooled; 2 configuration error, or a spool dir another user could write.`,
+spooled; 2 configuration error, or a spool dir another user could write;
+128 + the signal's number when stopped by one.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if runF != nil {
@@ -63,58 +69,106 @@ func runFlush(opts *FlushOptions) error {
 	if opts.List {
 		return listSpool(f, r.spool)
 	}
-	d, sp := r.send, r.spool
-	var down error // after a connection-level failure, the rest waits at once
-	send := func(s deliver.Spooled) error {
-		if down != nil {
-			return &deliver.Error{Step: "connect", Temporary: true, Err: fmt.Errorf("not tried: %s failed just before: %w", d.what, down)}
-		}
-		if s.Env.RecipientsFromConfig && len(s.Env.To) == 0 {
-			env, msg, err := r.addressed(s.Msg)
-			if err != nil {
-				return &deliver.Error{Step: "envelope", Temporary: true, Err: err}
-			}
-			s.Env.From, s.Env.To, s.Msg = env.From, env.To, msg
-		}
-		_, err := deliver.Send(d.dial, s.Env.From, s.Env.To, s.Msg, d.retry)
-		if deliver.IsConnectionFailure(err) {
-			down = err
-		}
-		return err
-	}
-	done := func(s deliver.Spooled, o deliver.Outcome) {
-		switch {
-		case o.Failed != "" && o.Err == nil:
-			fmt.Fprintf(f.Stderr, "saltmail: %s: moved to %s/: %s\n", s.Path, deliver.FailedDir, o.Failed)
-		case o.Sent && o.Err != nil:
-			fmt.Fprintf(f.Stderr, "saltmail: %s: %v\n", s.Path, o.Err)
-		case o.AlreadySent && o.Err != nil:
-			fmt.Fprintf(f.Stderr, "saltmail: %s: sent already, %v\n", s.Path, o.Err)
-		case o.Err != nil:
-			fmt.Fprintf(f.Stderr, "saltmail: %s: still spooled: %v\n", s.Path, o.Err)
-		case opts.Verbose && o.Sent:
-			fmt.Fprintf(f.Stderr, "saltmail: %s: sent through %s\n", s.Path, d.what)
-		case opts.Verbose && o.AlreadySent:
-			fmt.Fprintf(f.Stderr, "saltmail: %s: sent already; removed now\n", s.Path)
-		}
-	}
-	_, left, err := sp.Flush(send, done)
-	if err == nil {
+	fl := &flusher{f: f, r: r, d: r.send, verbose: opts.Verbose, sigs: make(chan os.Signal, 1)}
+	// A cron time-out or systemd stopping saltmail must not leave the
+	// message in flight marked as being sent: it is put back instead.
+	signal.Notify(fl.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(fl.sigs)
+	sp := r.spool
+	_, left, err := sp.Flush(fl.send, fl.done)
+	if err == nil && fl.signal() == nil {
 		var more int
-		more, err = flushDefault(f, sp, send, done)
+		more, err = flushDefault(f, sp, fl.send, fl.done)
 		left += more
 	}
 	var de *deliver.DirError
-	if errors.As(err, &de) {
+	switch {
+	case fl.signal() != nil:
+		return outcome{signal: fl.stopped}.interrupted()
+	case errors.As(err, &de):
 		return &exitError{code: 2, err: err}
-	}
-	if err != nil {
+	case err != nil:
 		return &exitError{code: 1, err: fmt.Errorf("flush %s: %w", sp.Dir, err)}
-	}
-	if left > 0 {
+	case left > 0:
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// flusher sends what a flush offers and says what became of it.
+type flusher struct {
+	f       *Factory
+	r       *resolved
+	d       *delivery
+	verbose bool
+	down    error // after a connection-level failure, the rest waits at once
+	sigs    chan os.Signal
+	stopped os.Signal
+}
+
+// signal is the signal that stopped the flush, if one came.
+func (fl *flusher) signal() os.Signal {
+	if fl.stopped == nil {
+		select {
+		case fl.stopped = <-fl.sigs:
+		default:
+		}
+	}
+	return fl.stopped
+}
+
+// send delivers one spooled message, unless a signal came: then it
+// returns at once, without waiting for the server, so the spool puts
+// the message back. Should the server accept it all the same, it
+// arrives twice: no loss comes first.
+func (fl *flusher) send(s deliver.Spooled) error {
+	if sig := fl.signal(); sig != nil {
+		return fmt.Errorf("not tried: %w by %v", deliver.ErrStopped, sig)
+	}
+	if fl.down != nil {
+		return &deliver.Error{Step: "connect", Temporary: true, Err: fmt.Errorf("not tried: %s failed just before: %w", fl.d.what, fl.down)}
+	}
+	if s.Env.RecipientsFromConfig && len(s.Env.To) == 0 {
+		env, msg, err := fl.r.addressed(s.Msg)
+		if err != nil {
+			return &deliver.Error{Step: "envelope", Temporary: true, Err: err}
+		}
+		s.Env.From, s.Env.To, s.Msg = env.From, env.To, msg
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := deliver.Send(fl.d.dial, s.Env.From, s.Env.To, s.Msg, fl.d.retry)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if deliver.IsConnectionFailure(err) {
+			fl.down = err
+		}
+		return err
+	case fl.stopped = <-fl.sigs:
+		return fmt.Errorf("%w by %v while sending through %s", deliver.ErrStopped, fl.stopped, fl.d.what)
+	}
+}
+
+// done says on stderr what became of one message: failures always,
+// deliveries with -v.
+func (fl *flusher) done(s deliver.Spooled, o deliver.Outcome) {
+	w := fl.f.Stderr
+	switch {
+	case o.Failed != "" && o.Err == nil:
+		fmt.Fprintf(w, "saltmail: %s: moved to %s/: %s\n", s.Path, deliver.FailedDir, o.Failed)
+	case o.Sent && o.Err != nil:
+		fmt.Fprintf(w, "saltmail: %s: %v\n", s.Path, o.Err)
+	case o.AlreadySent && o.Err != nil:
+		fmt.Fprintf(w, "saltmail: %s: sent already, %v\n", s.Path, o.Err)
+	case o.Err != nil:
+		fmt.Fprintf(w, "saltmail: %s: still spooled: %v\n", s.Path, o.Err)
+	case fl.verbose && o.Sent:
+		fmt.Fprintf(w, "saltmail: %s: sent through %s\n", s.Path, fl.d.what)
+	case fl.verbose && o.AlreadySent:
+		fmt.Fprintf(w, "saltmail: %s: sent already; removed now\n", s.Path)
+	}
 }
 
 // listSpool prints one line per waiting, then per failed message:

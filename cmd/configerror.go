@@ -125,7 +125,9 @@ func readdress(msg []byte, from *mail.Address, to, cc []*mail.Address) []byte {
 
 // addressed gives a mail kept on a configuration error (no recipient
 // yet) the configuration's sender and recipients, now that it resolves:
-// the envelope (Bcc included) and the message with its headers.
+// the envelope (Bcc included) and the message with its headers. flush
+// makes the kept entry concrete with it (deliver.Spool.Address), once,
+// so that a partial delivery narrows it as any other.
 func (r *resolved) addressed(msg []byte) (deliver.Envelope, []byte, error) {
 	p, err := r.cfg.mailPlan(r.host, false)
 	if err != nil {

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"mime/quotedprintable"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/saltmail/saltmail/deliver"
 	"github.com/saltmail/saltmail/deliver/smtptest"
 )
 
@@ -100,5 +103,66 @@ func TestRunConfigErrorKeepsAlert(t *testing.T) {
 	b, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
 	if !bytes.Contains(b, []byte("saltmail run used the built-in defaults")) {
 		t.Errorf("the kept mail does not say why:\n%.600s", b)
+	}
+}
+
+// A kept alert is readdressed in the spool before it is first offered,
+// so a flush that reaches some recipients keeps it for the others only:
+// with one recipient refused for now (450 at RCPT TO) three flushes
+// give the other one copy, where each used to give one more.
+func TestKeptAlertNarrowed(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		busy     int            // sessions in which dev@ is refused with 450
+		want     map[string]int // copies per recipient after three flushes
+		waitsFor string         // the envelope's To left in the spool
+	}{
+		{"one refused for now", 100, map[string]int{"ops@example.com": 1, "dev@example.com": 0}, "dev@example.com"},
+		{"one refused once, then taken", 2, map[string]int{"ops@example.com": 1, "dev@example.com": 1}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			busy := make([]error, c.busy)
+			for i := range busy {
+				busy[i] = smtptest.MailboxBusy
+			}
+			s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, RefuseRcpt: map[string][]error{"dev@example.com": busy}})
+			ca := filepath.Join(t.TempDir(), "ca.pem")
+			os.WriteFile(ca, s.CAPEM, 0o600)
+			good := "to: [ops@example.com, dev@example.com]\nfrom: salt@example.com\nretry:\n  attempts: 2\n  backoff: 10ms\nsmtp:\n  host: " + s.Host + "\n  port: " + strconv.Itoa(s.Port) + "\n  ca_file: " + ca + "\n"
+			f, _, errb := fixedFactory(t, "")
+			cfg := filepath.Join(t.TempDir(), "saltmail.yaml")
+			os.WriteFile(cfg, []byte(good+"repeat_intervall: 1h\n"), 0o600)
+			if code := Main(f, []string{"--config", cfg, corpus("master/salt.state.apply.mixed.json.out")}); code != 2 {
+				t.Fatalf("exit %d: %s", code, errb)
+			}
+			os.WriteFile(cfg, []byte(good), 0o600)
+			for i := 0; i < 3; i++ {
+				Main(f, []string{"flush", "--config", cfg})
+			}
+			got := map[string]int{"ops@example.com": 0, "dev@example.com": 0}
+			for _, m := range s.Messages() {
+				for _, to := range m.To {
+					got[to]++
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("copies %v, want %v: %s", got, c.want, errb)
+			}
+			envs, _ := filepath.Glob(filepath.Join(f.Paths.SpoolDir, "*.env"))
+			var waits []string
+			for _, e := range envs {
+				raw, _ := os.ReadFile(e)
+				var env deliver.Envelope
+				json.Unmarshal(raw, &env)
+				waits = append(waits, strings.Join(env.To, ","))
+				eml, _ := os.ReadFile(strings.TrimSuffix(e, ".env") + ".eml")
+				if env.RecipientsFromConfig || !bytes.Contains(eml, []byte("To: <ops@example.com>,\r\n <dev@example.com>\r\n")) || bytes.Contains(eml, []byte("<saltmail@master1>\r\n")) {
+					t.Errorf("not readdressed in the spool: %s\n%.400s", raw, eml)
+				}
+			}
+			if strings.Join(waits, " ") != c.waitsFor {
+				t.Errorf("waiting for %q, want %q", waits, c.waitsFor)
+			}
+		})
 	}
 }

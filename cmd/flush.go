@@ -34,10 +34,12 @@ only after the server accepted it. Two flushes (or a flush and new
 alerts) may run at once, and the spool may turn read-only: no message
 is sent twice. SIGTERM, SIGINT or SIGHUP puts the message in flight back
 and exits 128 + the signal; after a kill -9 the next flush offers it
-again (it may arrive twice, it is never lost). A message that can
-never be sent (its envelope missing or corrupt, no recipient, refused
-for good by the server) is moved to failed/ in the spool with its
-reason, and said once on stderr.
+again (it may arrive twice, it is never lost). A mail kept after a
+configuration error gets the configuration's sender and recipients in
+the spool before it is first offered. A message that can never be sent
+(its envelope missing or corrupt, no recipient, refused for good by the
+server) is moved to failed/ in the spool with its reason, and said once
+on stderr.
 --list shows what waits and what failed, and sends nothing.
 
 Exit status: 0 nothing waits now (failed/ aside); 1 some mail is still
@@ -69,12 +71,13 @@ func runFlush(opts *FlushOptions) error {
 	if opts.List {
 		return listSpool(f, r.spool)
 	}
-	fl := &flusher{f: f, r: r, d: r.send, verbose: opts.Verbose, sigs: make(chan os.Signal, 1)}
+	fl := &flusher{f: f, d: r.send, verbose: opts.Verbose, sigs: make(chan os.Signal, 1)}
 	// A cron time-out or systemd stopping saltmail must not leave the
 	// message in flight marked as being sent: it is put back instead.
 	signal.Notify(fl.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(fl.sigs)
 	sp := r.spool
+	sp.Address = r.addressed // a kept alert gets its recipients in the spool
 	_, left, err := sp.Flush(fl.send, fl.done)
 	if err == nil && fl.signal() == nil {
 		var more int
@@ -98,7 +101,6 @@ func runFlush(opts *FlushOptions) error {
 // flusher sends what a flush offers and says what became of it.
 type flusher struct {
 	f       *Factory
-	r       *resolved
 	d       *delivery
 	verbose bool
 	down    error // after a connection-level failure, the rest waits at once
@@ -127,13 +129,6 @@ func (fl *flusher) send(s deliver.Spooled) error {
 	}
 	if fl.down != nil {
 		return &deliver.Error{Step: "connect", Temporary: true, Err: fmt.Errorf("not tried: %s failed just before: %w", fl.d.what, fl.down)}
-	}
-	if s.Env.RecipientsFromConfig && len(s.Env.To) == 0 {
-		env, msg, err := fl.r.addressed(s.Msg)
-		if err != nil {
-			return &deliver.Error{Step: "envelope", Temporary: true, Err: err}
-		}
-		s.Env.From, s.Env.To, s.Msg = env.From, env.To, msg
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -206,7 +201,8 @@ func listSpool(f *Factory, sp deliver.Spool) error {
 
 // flushDefault also flushes the default spool when spool_dir names
 // another and the default holds something: a run whose configuration
-// failed kept its alert there (keepDespiteConfig).
+// failed kept its alert there (keepDespiteConfig). It is readdressed as
+// in the configured spool.
 func flushDefault(f *Factory, configured deliver.Spool, send func(deliver.Spooled) error, done func(deliver.Spooled, deliver.Outcome)) (int, error) {
 	def := defaultSpool(f.Paths)
 	if filepath.Clean(def.Dir) == filepath.Clean(configured.Dir) {
@@ -218,6 +214,7 @@ func flushDefault(f *Factory, configured deliver.Spool, send func(deliver.Spoole
 	if err := def.Check(); err != nil {
 		return 0, err
 	}
+	def.Address = configured.Address
 	_, left, err := def.Flush(send, done)
 	return left, err
 }

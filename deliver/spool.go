@@ -43,6 +43,12 @@ var ErrStopped = errors.New("the flush was stopped")
 // moveAside). Dir must be safe (CheckDir): Put and Flush refuse another.
 type Spool struct {
 	Dir string
+	// Address gives an entry kept before its recipients were known
+	// (RecipientsFromConfig, no To) its envelope's From and To (Bcc
+	// included) and the message its headers. Flush calls it under the
+	// entry's lock before it is first offered and keeps the result in
+	// the spool (see address). nil hands such an entry to send as it is.
+	Address func(msg []byte) (Envelope, []byte, error)
 }
 
 // Check refuses a spool dir another user could write (CheckDir).

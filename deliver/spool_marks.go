@@ -57,6 +57,14 @@ func (s Spool) offer(r result, base string, send func(Spooled) error) result {
 	if noRecipient(env) {
 		return s.fail(r, base, "the envelope names no recipient", nil)
 	}
+	if env.RecipientsFromConfig && len(env.To) == 0 && s.Address != nil {
+		lock, err := s.address(&r, base)
+		if err != nil {
+			r.Err = fmt.Errorf("not sent: %w", err)
+			return r
+		}
+		defer lock.Close()
+	}
 	return s.mark(r, base, send)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -36,18 +37,8 @@ func ParseListJobs(out []byte) ([]ListedJob, error) {
 			jobs = append(jobs, j)
 		}
 	}
-	slices.SortFunc(jobs, func(a, b ListedJob) int { return cmpString(a.JID, b.JID) })
+	slices.SortFunc(jobs, func(a, b ListedJob) int { return strings.Compare(a.JID, b.JID) })
 	return jobs, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // didNotReturn is what lookup_jid missing=True says of a targeted

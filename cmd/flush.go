@@ -40,7 +40,8 @@ the spool before it is first offered. A message that can never be sent
 (its envelope missing or corrupt, no recipient, refused for good by the
 server) is moved to failed/ in the spool with its reason, and said once
 on stderr.
---list shows what waits and what failed, and sends nothing.
+--list shows what waits and what failed, and sends nothing; the
+default spool too, when spool_dir names another.
 
 Exit status: 0 nothing waits now (failed/ aside); 1 some mail is still
 spooled; 2 configuration error, or a spool dir another user could write;
@@ -69,7 +70,7 @@ func runFlush(opts *FlushOptions) error {
 		return &exitError{code: 2, err: err}
 	}
 	if opts.List {
-		return listSpool(f, r.spool)
+		return listSpools(f, r.spool)
 	}
 	fl := &flusher{f: f, d: r.send, verbose: opts.Verbose, sigs: make(chan os.Signal, 1)}
 	// A cron time-out or systemd stopping saltmail must not leave the
@@ -166,50 +167,73 @@ func (fl *flusher) done(s deliver.Spooled, o deliver.Outcome) {
 	}
 }
 
-// listSpool prints one line per waiting, then per failed message:
-// state, path, spooled time, recipients, subject, reason, tab-separated,
-// with control characters escaped.
-func listSpool(f *Factory, sp deliver.Spool) error {
-	entries, err := sp.List()
-	if err != nil {
-		return &exitError{code: 2, err: err}
+// listSpools prints one line per waiting, then per failed message of
+// the spool, then of the default spool when spool_dir names another
+// and it exists (a run whose configuration failed kept its alert
+// there, and flush sends it): state, path (which says the spool),
+// spooled time, recipients, subject, reason, tab-separated, with
+// control characters escaped.
+func listSpools(f *Factory, sp deliver.Spool) error {
+	spools := []deliver.Spool{sp}
+	if def, ok := otherDefault(f, sp); ok {
+		spools = append(spools, def)
 	}
-	for _, e := range entries {
-		state, when := "waiting", "-"
-		if e.Failed {
-			state = "failed"
+	for _, sp := range spools {
+		entries, err := sp.List()
+		if err != nil {
+			return &exitError{code: 2, err: err}
 		}
-		if !e.Env.Spooled.IsZero() {
-			when = e.Env.Spooled.UTC().Format("2006-01-02T15:04:05Z")
+		for _, e := range entries {
+			fmt.Fprintln(f.Stdout, listLine(e))
 		}
-		to := strings.Join(e.Env.To, ",")
-		if to == "" && e.Env.RecipientsFromConfig {
-			to = "(the configuration's)"
-		}
-		fields := []string{state, e.Path, when, to, e.Subject, e.Reason}
-		for i, s := range fields {
-			if s == "" {
-				s = "-"
-			}
-			q := strconv.Quote(s)
-			fields[i] = q[1 : len(q)-1]
-		}
-		fmt.Fprintln(f.Stdout, strings.Join(fields, "\t"))
 	}
 	return nil
 }
 
-// flushDefault also flushes the default spool when spool_dir names
-// another and the default holds something: a run whose configuration
-// failed kept its alert there (keepDespiteConfig). It is readdressed as
-// in the configured spool.
-func flushDefault(f *Factory, configured deliver.Spool, send func(deliver.Spooled) error, done func(deliver.Spooled, deliver.Outcome)) (int, error) {
+// listLine is one entry's line of flush --list.
+func listLine(e deliver.Entry) string {
+	state, when := "waiting", "-"
+	if e.Failed {
+		state = "failed"
+	}
+	if !e.Env.Spooled.IsZero() {
+		when = e.Env.Spooled.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	to := strings.Join(e.Env.To, ",")
+	if to == "" && e.Env.RecipientsFromConfig {
+		to = "(the configuration's)"
+	}
+	fields := []string{state, e.Path, when, to, e.Subject, e.Reason}
+	for i, s := range fields {
+		if s == "" {
+			s = "-"
+		}
+		q := strconv.Quote(s)
+		fields[i] = q[1 : len(q)-1]
+	}
+	return strings.Join(fields, "\t")
+}
+
+// otherDefault is the default spool when spool_dir names another and
+// the default exists: a run whose configuration failed kept its alert
+// there (keepDespiteConfig).
+func otherDefault(f *Factory, configured deliver.Spool) (deliver.Spool, bool) {
 	def := defaultSpool(f.Paths)
 	if filepath.Clean(def.Dir) == filepath.Clean(configured.Dir) {
-		return 0, nil
+		return def, false
 	}
 	if _, err := os.Lstat(def.Dir); err != nil {
-		return 0, nil // nothing was ever kept there
+		return def, false // nothing was ever kept there
+	}
+	return def, true
+}
+
+// flushDefault also flushes the default spool when spool_dir names
+// another and the default holds something, with the same sender.
+func flushDefault(f *Factory, configured deliver.Spool, send func(deliver.Spooled) error, done func(deliver.Spooled, deliver.Outcome)) (int, error) {
+	def, ok := otherDefault(f, configured)
+	if !ok {
+		return 0, nil
 	}
 	if err := def.Check(); err != nil {
 		return 0, err

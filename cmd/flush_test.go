@@ -242,3 +242,42 @@ func TestDefaultPathsNeverTmp(t *testing.T) {
 		}
 	}
 }
+
+// flush --list shows the default spool too when spool_dir names
+// another: a run whose configuration failed kept its alert there, and
+// flush sends it. Each line's path says its spool; none is listed twice.
+func TestFlushListDefaultSpool(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		ownSpool  bool // spool_dir names a spool other than the default
+		wantLines int
+	}{
+		{"spool_dir names another", true, 2},
+		{"spool_dir is the default", false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, out, errb := fixedFactory(t, "")
+			cfg := filepath.Join(t.TempDir(), "saltmail.yaml")
+			os.WriteFile(cfg, []byte("to: [ops@example.com]\nrepeat_intervall: 1h\n"), 0o600)
+			if code := Main(f, []string{"--config", cfg, corpus("master/salt.state.apply.mixed.json.out")}); code != 2 {
+				t.Fatalf("exit %d: %s", code, errb)
+			}
+			spool := f.Paths.SpoolDir
+			if c.ownSpool {
+				spool, _ = spoolOne(t, "ops@example.com")
+			}
+			os.WriteFile(cfg, []byte("to: [ops@example.com]\nspool_dir: "+spool+"\n"), 0o600)
+			if code := Main(f, []string{"flush", "--list", "--config", cfg}); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			last := lines[len(lines)-1]
+			if len(lines) != c.wantLines || !strings.HasPrefix(last, "waiting\t"+f.Paths.SpoolDir+"/") || !strings.Contains(last, "\t(the configuration's)\t") {
+				t.Errorf("listed\n%s", out)
+			}
+			if c.ownSpool && !strings.HasPrefix(lines[0], "waiting\t"+spool+"/") {
+				t.Errorf("the configured spool is not listed first:\n%s", out)
+			}
+		})
+	}
+}

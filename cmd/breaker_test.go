@@ -73,3 +73,30 @@ func TestBreakerOnTemporaryRefusal(t *testing.T) {
 		t.Errorf("%d MAIL FROM for 2 mails with 3 attempts: want 3", n)
 	}
 }
+
+// flush too: one spooled message pays the retries against a server that
+// refuses every message for now, the rest waits at once.
+func TestFlushBreakerOnTemporaryRefusal(t *testing.T) {
+	port, _ := closingServer(t) // the run spools its two mails
+	spool := t.TempDir()
+	f, _, _ := fixedFactory(t, "")
+	Main(f, []string{"--to", "ops@example.com", "--per-minion", "--state-dir", t.TempDir(), "--spool-dir", spool,
+		"--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none", "--retry-attempts", "1",
+		corpus("master/salt.state.apply.mixed.json.out")})
+	var mails atomic.Int32
+	s := smtptest.StartFake(t, func(_ *smtptest.Fake, c net.Conn) {
+		fmt.Fprint(c, "220 fake ESMTP\r\n")
+		for r := smtptest.Converse(c, "MAIL"); r != nil; r = smtptest.Converse(c, "MAIL") {
+			mails.Add(1)
+			fmt.Fprint(c, "451 try again later\r\n")
+		}
+	})
+	f, _, errb := fixedFactory(t, "")
+	code := Main(f, []string{"flush", "--spool-dir", spool, "--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-tls", "none", "--retry-attempts", "3", "--retry-backoff", "1ms"})
+	if code != 1 {
+		t.Fatalf("flush: exit %d: %s", code, errb)
+	}
+	if n := mails.Load(); n != 3 {
+		t.Errorf("%d MAIL FROM for 2 spooled mails with 3 attempts: want 3", n)
+	}
+}

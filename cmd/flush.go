@@ -104,7 +104,7 @@ type flusher struct {
 	f       *Factory
 	d       *delivery
 	verbose bool
-	down    error // after a connection-level failure, the rest waits at once
+	down    error // the server is down or refusing all for now: the rest waits at once
 	sigs    chan os.Signal
 	stopped os.Signal
 }
@@ -138,7 +138,7 @@ func (fl *flusher) send(s deliver.Spooled) error {
 	}()
 	select {
 	case err := <-done:
-		if deliver.IsConnectionFailure(err) {
+		if serverDown(err, s.Env.To) {
 			fl.down = err
 		}
 		return err

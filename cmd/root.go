@@ -167,6 +167,7 @@ func newCmdRoot(f *Factory, sendF func(*SendOptions) error) *cobra.Command {
 	}
 	addReadFlags(root, &opts.Verbose, &opts.Base64, "say on stderr what was ignored and delivered")
 	addConfigFlags(root.Flags(), &opts.Config, usesSend)
+	// NewCmdCompletion replaces cobra's own (bash, zsh and fish only).
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(NewCmdCheck(f, nil))
 	root.AddCommand(NewCmdRender(f, nil))
@@ -174,5 +175,10 @@ func newCmdRoot(f *Factory, sendF func(*SendOptions) error) *cobra.Command {
 	root.AddCommand(NewCmdTestMail(f, nil))
 	root.AddCommand(NewCmdRun(f, nil))
 	root.AddCommand(NewCmdWatch(f, nil))
+	root.AddCommand(NewCmdVersion(f, nil))
+	root.AddCommand(NewCmdCompletion(f, nil))
+	root.AddCommand(newCmdMan(f, nil))
+	setVersionFlag(root)
+	setHelp(root)
 	return root
 }

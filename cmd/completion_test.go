@@ -23,7 +23,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"completion"}, 2, ""},
 		// what the scripts ask saltmail itself
 		{[]string{"__complete", "ver"}, 0, "version\t"},
-		{[]string{"__complete", "render", "--subj"}, 0, "--subject\t"},
+		{[]string{"__complete", "render", "--form"}, 0, "--format\t"},
+		{[]string{"__complete", "render", "--format", ""}, 0, "text\nhtml\neml\n"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

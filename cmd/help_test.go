@@ -16,14 +16,14 @@ func TestHelpGroupsFlags(t *testing.T) {
 		readme  string
 	}{
 		{[]string{"--help"}, []string{"General flags:", "Input flags:", "Mail flags:", "Delivery flags:", "Noise flags:"},
-			map[string]string{"--config": "General", "--state-funs": "Input", "--to": "Mail", "--on": "Mail", "--smtp-host": "Delivery", "--spool-dir": "Delivery", "--ignore": "Noise", "--repeat-interval": "Noise"},
+			map[string]string{"--dry-run": "General", "--config": "General", "--state-funs": "Input", "--to": "Mail", "--on": "Mail", "--smtp-host": "Delivery", "--spool-dir": "Delivery", "--ignore": "Noise", "--repeat-interval": "Noise"},
 			"Configuration"},
 		{[]string{"help", "render"}, []string{"General flags:", "Input flags:", "Mail flags:", "Noise flags:"},
-			map[string]string{"--subject": "Mail", "--state-dir": "Noise"}, "The mail: `saltmail render`"},
+			map[string]string{"--format": "General", "--subject": "Mail", "--state-dir": "Noise"}, "The mail: `saltmail render`"},
 		{[]string{"check", "-h"}, []string{"General flags:", "Input flags:", "Noise flags:"},
 			map[string]string{"--output": "General", "--ignore-changes": "Noise"}, "`saltmail check`"},
 		{[]string{"run", "--help"}, []string{"General flags:", "Input flags:", "Mail flags:", "Delivery flags:", "Noise flags:"},
-			map[string]string{"--timeout": "General", "--retry-attempts": "Delivery"}, "Three ways to use it"},
+			map[string]string{"--timeout": "General", "--dry-run": "General", "--retry-attempts": "Delivery"}, "Three ways to use it"},
 		{[]string{"watch", "--help"}, []string{"General flags:", "Watch flags:"},
 			map[string]string{"--job-timeout": "Watch"}, "`saltmail watch`: every job whole"},
 	}

@@ -25,6 +25,9 @@ type Factory struct {
 	Now      func() time.Time
 	Hostname func() (string, error)
 	Getenv   func(string) string
+	// IsTerminal says whether Stdout is a terminal (render's default
+	// format); nil is false, as for a pipe.
+	IsTerminal func() bool
 	// Paths are the default files and directories. Required: Main
 	// refuses to run without them, so no test can reach the host's
 	// /etc or /var by forgetting them.
@@ -103,7 +106,8 @@ func (e *exitError) Unwrap() error { return e.err }
 // Run runs saltmail as a program: with args (without the program
 // name), the host's default paths, and the process's streams.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return Main(&Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr, Paths: DefaultPaths(os.Getenv)}, args)
+	tty := func() bool { return isTerminal(stdout) }
+	return Main(&Factory{Stdin: stdin, Stdout: stdout, Stderr: stderr, IsTerminal: tty, Paths: DefaultPaths(os.Getenv)}, args)
 }
 
 // Main runs saltmail with what f provides and returns the exit status.
@@ -166,6 +170,7 @@ func newCmdRoot(f *Factory, sendF func(*SendOptions) error) *cobra.Command {
 		},
 	}
 	addReadFlags(root, &opts.Verbose, &opts.Base64, "say on stderr what was ignored and delivered")
+	addDryRunFlag(root, &opts.DryRun)
 	addConfigFlags(root.Flags(), &opts.Config, usesSend)
 	// NewCmdCompletion replaces cobra's own (bash, zsh and fish only).
 	root.CompletionOptions.DisableDefaultCmd = true

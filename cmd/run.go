@@ -35,7 +35,11 @@ when there is nothing to say, so cron's own MAILTO stays quiet.
 Exit status: 0 the command succeeded (and any mail was delivered); the
 command's own status when it failed (124 when it timed out, 127 when it
 could not start); 1 when delivery failed and the mail was spooled;
-2 usage or configuration error; 3 its output could not be read.`,
+2 usage or configuration error; 3 its output could not be read.
+
+--dry-run still runs COMMAND (its output is what is previewed), then
+says on stdout what would be mailed to whom, and delivers, spools and
+remembers nothing.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Command = args
@@ -47,6 +51,7 @@ could not start); 1 when delivery failed and the mail was spooled;
 	}
 	c.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Hour, "kill the command when it runs longer")
 	addReadFlags(c, &opts.Verbose, &opts.Base64, "say on stderr what was ignored and delivered")
+	addDryRunFlag(c, &opts.DryRun)
 	addConfigFlags(c.Flags(), &opts.Config, usesSend)
 	return c
 }
@@ -102,6 +107,9 @@ func runRun(opts *RunOptions) error {
 		return &exitError{code: 2, err: fmt.Errorf("--timeout must be positive, not %v", opts.Timeout)}
 	}
 	s, err := resolve(f, &opts.Config, nil)
+	if err != nil && opts.DryRun {
+		return &exitError{code: 2, err: err} // a preview keeps no alert
+	}
 	if err != nil {
 		// The job still runs (cron asked for it), and its alert is kept.
 		return keepDespiteConfig(f, err, func(in filter.Options) *filter.Verdict {
@@ -127,8 +135,12 @@ func runRun(opts *RunOptions) error {
 	}
 
 	now := f.now()
+	failure := code != 0 && (v.Documents == 0 || quiet(v))
+	if opts.DryRun {
+		return s.runDryRun(f, opts.Command, c, failure, now)
+	}
 	var res outcome
-	if code != 0 && (v.Documents == 0 || quiet(v)) {
+	if failure {
 		// The command failed and its output says nothing of it (no JSON;
 		// or salt-ssh's exit 20, state.low's exit 1, a returner's failure
 		// beside clean states): the failure itself is the news.

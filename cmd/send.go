@@ -12,6 +12,8 @@ type SendOptions struct {
 	// Base64: the input is base64 of the JSON, as the reactor example
 	// sends it (cmd.run rewrites backslash-n pairs in its stdin).
 	Base64 bool
+	// DryRun: say what would be mailed, and change nothing.
+	DryRun bool
 	Config configFlags
 }
 
@@ -32,9 +34,16 @@ retries is spooled for 'saltmail flush'.
 
 Exit status: 0 delivered, or nothing to send; 1 delivery failed and the
 mail is spooled; 2 usage or configuration error; 3 input unreadable
-(after the mail about it was delivered or spooled).`
+(after the mail about it was delivered or spooled).
+
+--dry-run says on stdout what would be mailed to whom (subject, From,
+every recipient with Bcc, size), and delivers, spools and remembers
+nothing.`
 
 func runSend(opts *SendOptions) error {
+	if opts.DryRun {
+		return dryRunSend(opts)
+	}
 	f := opts.IO
 	r, err := resolve(f, &opts.Config, nil)
 	if err != nil {

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -92,6 +94,29 @@ func TestHelpListsCommands(t *testing.T) {
 		}
 		if strings.Contains(out, "__man") {
 			t.Errorf("%v lists the hidden __man", args)
+		}
+	}
+}
+
+// Every README section --help and the man pages point to is a heading
+// of the README.
+func TestHelpSectionsExist(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named []string
+	for _, s := range commandSections {
+		named = append(named, s...)
+	}
+	for _, g := range flagGroups {
+		if g.section != "" {
+			named = append(named, g.section)
+		}
+	}
+	for _, s := range named {
+		if !regexp.MustCompile(`(?m)^##+ ` + regexp.QuoteMeta(s) + `$`).Match(readme) {
+			t.Errorf("no README section %q", s)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
@@ -119,5 +120,26 @@ func TestRenderShowsFallback(t *testing.T) {
 	code := Main(f, []string{"render", "--to", "ops@example.com", "--subject", `{{if .Minion}}[{{slice .Minion 0 3}}] {{end}}{{.Summary}}`})
 	if code != 0 || !strings.Contains(out.String(), "could not build its usual report mail") || !strings.Contains(errb.String(), "a plain mail goes instead") {
 		t.Errorf("exit %d\nstdout %.300s\nstderr %s", code, out, errb)
+	}
+}
+
+// render only reads the memory: a state dir it may not trust (another
+// user's: root previewing on a master run as salt) is left out with a
+// warning, not a refusal.
+func TestRenderUntrustedStateDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving a dir to another user needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	f, out, errb := fixedFactory(t, "")
+	code := Main(f, []string{"render", "--format", "eml", "--to", "ops@example.com", "--state-dir", dir, corpus("master/salt.state.apply.mixed.json.out")})
+	if code != 0 || !strings.Contains(out.String(), "Subject: [salt] 3 minions") || !strings.Contains(errb.String(), "previewing without the memory") {
+		t.Errorf("exit %d\n%.200s\n%s", code, out, errb)
 	}
 }

@@ -76,7 +76,14 @@ func resolve(f *Factory, cf *configFlags, trace func(step, detail string)) (*res
 		r.input.KeepSucceeded = true // so that Suppress can see failures resolve
 	}
 	if err := r.checkDirs(); err != nil {
-		return nil, err
+		if u&useTransport != 0 {
+			return nil, err
+		}
+		// A preview (render) only reads the memory, to leave out what
+		// was reported: root previewing on a master whose state dir is
+		// the salt user's must not be refused. It previews without it.
+		f.warn(fmt.Sprintf("%v; previewing without the memory of what was reported", err))
+		r.memory = nil
 	}
 	return r, nil
 }

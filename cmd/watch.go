@@ -187,6 +187,9 @@ func (w *watcher) loop(ctx context.Context, lines <-chan []byte) error {
 				continue
 			}
 			now := w.f.now()
+			// What fell due first, as the journal's replay does: a return
+			// after its job's deadline is late both ways.
+			w.send(w.t.Due(now))
 			keep, due := w.t.Handle(ev, now)
 			if keep {
 				if err := w.journal.Add(ev, now); err != nil {
@@ -234,7 +237,10 @@ func (w *watcher) send(due []watch.Digest) {
 			w.f.warn(err.Error())
 		}
 		w.rstate.Went(d.Key, w.f.now())
-		went = went || watch.IsJID(d.Key)
+		for _, jid := range d.JIDs { // a group's jobs: a reconcile must not mail them again
+			w.rstate.Went(jid, w.f.now())
+		}
+		went = went || watch.IsJID(d.Key) || len(d.JIDs) > 0
 		if w.verbose {
 			fmt.Fprintf(w.f.Stderr, "saltmail: watch: digest %s done (%s)\n", d.Key, w.t)
 		}

@@ -3,6 +3,7 @@ package watch
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,7 @@ func (t *Tracker) Due(now time.Time) []Digest {
 	}
 	if g := t.group; g != nil && !now.Before(t.groupDue()) {
 		t.group, t.lastOut = nil, now
-		out = append(out, Digest{Key: fmt.Sprintf("group-%d", g.first.UnixNano()), Verdict: g.e.Verdict()})
+		out = append(out, Digest{Key: fmt.Sprintf("group-%d", g.first.UnixNano()), Verdict: g.e.Verdict(), JIDs: t.groupDone(g, now)})
 	}
 	for jid, d := range t.done {
 		if now.Sub(d.at) > t.o.Remember {
@@ -79,4 +80,22 @@ func (t *Tracker) forget(key string, at time.Time) {
 	if g := t.group; g != nil && key == fmt.Sprintf("group-%d", g.first.UnixNano()) {
 		t.group, t.lastOut = nil, at
 	}
+}
+
+// groupDone records the jobs of a group's returns as done: a return of
+// them again is a duplicate, and a reconcile must not digest them.
+func (t *Tracker) groupDone(g *collector, now time.Time) []string {
+	var jids []string
+	for k := range g.seen {
+		jid, minion, _ := strings.Cut(k, "/")
+		d := t.done[jid]
+		if d == nil {
+			d = &doneJob{returned: map[string]bool{}, at: now}
+			t.done[jid] = d
+			jids = append(jids, jid)
+		}
+		d.returned[minion] = true
+	}
+	slices.Sort(jids)
+	return jids
 }

@@ -38,6 +38,9 @@ type Options struct {
 type Digest struct {
 	Key     string // the journal's name for it: the jid, or "group-<first return's time>"
 	Verdict *filter.Verdict
+	// JIDs are the jobs a group digest holds returns of, to record as
+	// digested (a job's digest is its Key).
+	JIDs []string
 }
 
 // Tracker follows the jobs of one master's bus. It is pure: events and
@@ -49,7 +52,6 @@ type Tracker struct {
 	done    map[string]*doneJob
 	group   *collector // returns with no /new
 	lastOut time.Time  // when the last group digest went
-	syndics map[string]bool
 	sched   map[string]time.Time // minion, schedule, pid: seen (multi-master)
 }
 
@@ -60,6 +62,8 @@ type job struct {
 	want     map[string]bool
 	returned map[string]bool
 	started  map[string]bool // accepted the job (3008 --start-event)
+	relays   map[string]bool // syndics that relay this job
+	missing  int             // expected minions that have not returned
 	timeout  time.Time       // its /new + JobTimeout
 	deadline time.Time       // timeout, or sooner while it settles
 	e        *filter.Evaluator
@@ -80,7 +84,7 @@ type collector struct {
 
 // NewTracker starts with nothing in flight.
 func NewTracker(o Options) *Tracker {
-	return &Tracker{o: o, jobs: map[string]*job{}, done: map[string]*doneJob{}, syndics: map[string]bool{}, sched: map[string]time.Time{}}
+	return &Tracker{o: o, jobs: map[string]*job{}, done: map[string]*doneJob{}, sched: map[string]time.Time{}}
 }
 
 // header is what the tracker reads of an event's data.
@@ -92,6 +96,7 @@ type header struct {
 	Schedule string          `json:"schedule"`
 	PID      json.RawMessage `json:"pid"`
 	PeerID   json.RawMessage `json:"__peer_id"`
+	Cmd      string          `json:"cmd"`
 }
 
 // Handle takes one event at time now. It returns what it did, for the
@@ -108,11 +113,17 @@ func (t *Tracker) Handle(ev Event, now time.Time) (keep bool, due []Digest) {
 		// __peer_id: the peer it came from has a watcher of its own.
 		return false, nil
 	}
+	if h.Cmd == "_minion_event" && (ti.kind != jobStart || h.ID != ti.minion) {
+		// An event a minion fired (event.fire_master) comes wrapped, its
+		// id the minion's own (the master checks it). Salt lets a minion
+		// fire any job tag: it could forge another minion's return or a
+		// syndic's tally. Only a start event is a minion's own word.
+		return false, nil
+	}
 	switch ti.kind {
 	case jobNew:
 		return t.announce(ti, h, now)
 	case syndicTally:
-		t.syndics[ti.syndic] = true
 		return t.tally(ti.jid, ti.syndic, h.Minions, now)
 	case jobStart:
 		if j := t.jobs[ti.jid]; j != nil {
@@ -131,34 +142,49 @@ func (t *Tracker) announce(ti tagInfo, h header, now time.Time) (bool, []Digest)
 	}
 	j := t.jobs[ti.jid]
 	if j == nil {
-		j = &job{jid: ti.jid, fun: h.Fun, want: map[string]bool{}, returned: map[string]bool{}, started: map[string]bool{},
+		j = &job{jid: ti.jid, fun: h.Fun, want: map[string]bool{}, returned: map[string]bool{}, started: map[string]bool{}, relays: map[string]bool{},
 			timeout: now.Add(t.o.JobTimeout), e: filter.NewEvaluator(t.o.Input)}
 		j.deadline = j.timeout
 		t.jobs[ti.jid] = j
 	}
-	if ti.syndic != "" {
-		t.syndics[ti.syndic] = true
-	}
-	return t.tally(ti.jid, "", h.Minions, now)
+	return t.tally(ti.jid, ti.syndic, h.Minions, now)
 }
 
-// tally adds minions a job expects; a syndic is a relay, never one.
+// tally adds minions a job expects. A syndic is a relay of that job,
+// never one of its minions: it is known as such for this job only, so
+// that an event naming another id a relay cannot drop it from other
+// jobs.
 func (t *Tracker) tally(jid, relay string, minions []string, now time.Time) (bool, []Digest) {
 	j := t.jobs[jid]
 	if j == nil {
 		return false, nil
 	}
-	for _, m := range minions {
-		if !j.want[m] && !t.syndics[m] {
-			j.want[m] = true
-			j.expected = append(j.expected, m)
+	if relay != "" && !j.relays[relay] {
+		j.relays[relay] = true
+		if j.want[relay] {
+			delete(j.want, relay)
+			j.expected = slices.DeleteFunc(j.expected, func(m string) bool { return m == relay })
+			if !j.returned[relay] {
+				j.missing--
+			}
 		}
 	}
-	if relay != "" && j.want[relay] {
-		delete(j.want, relay)
-		j.expected = slices.DeleteFunc(j.expected, func(m string) bool { return m == relay })
+	for _, m := range minions {
+		j.expect(m)
 	}
 	return true, t.complete(j, now)
+}
+
+// expect adds a minion the job waits for, unless it is a relay.
+func (j *job) expect(m string) {
+	if j.want[m] || j.relays[m] {
+		return
+	}
+	j.want[m] = true
+	j.expected = append(j.expected, m)
+	if !j.returned[m] {
+		j.missing++
+	}
 }
 
 // ret takes a minion's return.
@@ -166,9 +192,16 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 	if h.Schedule != "" && t.o.Scheduled != nil {
 		t.o.Scheduled(ti.minion, h.Schedule, now)
 	}
+	if h.ID != ti.minion {
+		return false, nil // a return names its minion in its data too
+	}
 	if d := t.done[ti.jid]; d != nil {
-		if d.returned[ti.minion] {
-			return false, nil // a duplicate of what was mailed
+		if d.returned[ti.minion] || !now.After(d.at) {
+			// A duplicate of what was mailed; or a return from before
+			// the digest went, replayed after a restart that knew the
+			// job as digested (its digest held it).
+			d.returned[ti.minion] = true
+			return false, nil
 		}
 		d.returned[ti.minion] = true
 		return t.collect(ti, h, ev, now) // late: a mail of its own, in the group
@@ -178,9 +211,10 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 			return false, nil
 		}
 		j.returned[ti.minion] = true
-		if !j.want[ti.minion] { // a syndic's minion before its tally
-			j.want[ti.minion] = true
-			j.expected = append(j.expected, ti.minion)
+		if j.want[ti.minion] {
+			j.missing--
+		} else {
+			j.expect(ti.minion) // a syndic's minion before its tally
 		}
 		read(j.e, ev)
 		return true, t.complete(j, now)
@@ -224,13 +258,8 @@ func read(e *filter.Evaluator, ev Event) {
 // it is digested once it has settled, unless more are announced.
 func (t *Tracker) complete(j *job, now time.Time) []Digest {
 	j.deadline = j.timeout
-	if len(j.expected) == 0 {
+	if len(j.expected) == 0 || j.missing > 0 {
 		return nil
-	}
-	for _, m := range j.expected {
-		if !j.returned[m] {
-			return nil
-		}
 	}
 	if t.o.Settle <= 0 {
 		return []Digest{t.finish(j, now)}

@@ -174,3 +174,61 @@ func TestStartEvent(t *testing.T) {
 		t.Fatalf("got %+v", summary(ds))
 	}
 }
+
+// What a minion fires itself (event.fire_master: wrapped, cmd
+// _minion_event, its own id) cannot stand for another minion's return
+// or a syndic's tally; a return whose data names another minion than
+// its tag is no return either.
+func TestForgedEvents(t *testing.T) {
+	forgedRet := ev("salt/job/"+jid1+"/ret/m1", `{"cmd": "_minion_event", "id": "evil", "tag": "salt/job/`+jid1+`/ret/m1", "data": {"id": "m1", "retcode": 0, "return": {}}}`)
+	misnamed := ev("salt/job/"+jid1+"/ret/m1", `{"cmd": "_return", "fun": "state.apply", "id": "evil", "jid": "`+jid1+`", "return": {}}`)
+	forgedTally := ev("syndic/m2/"+jid1, `{"cmd": "_minion_event", "id": "evil", "minions": []}`)
+	otherJobTally := ev("syndic/m2/20200101000000000000", `{"minions": []}`)
+	cases := []struct {
+		name string
+		evs  []Event
+		want string
+	}{
+		{"a forged return does not shadow the real one", []Event{newJob(jid1, "m1"), forgedRet, ret(jid1, "m1", "")}, "m1:failed"},
+		{"a return naming another minion is no return", []Event{newJob(jid1, "m1"), misnamed, ret(jid1, "m1", "")}, "m1:failed"},
+		{"a forged tally does not drop a minion", []Event{newJob(jid1, "m1", "m2"), forgedTally, ret(jid1, "m1", "")}, "m1:failed,m2:noreturn"},
+		{"a relay of another job is not one of this job's", []Event{otherJobTally, newJob(jid1, "m1", "m2"), ret(jid1, "m1", "")}, "m1:failed,m2:noreturn"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := strings.Join(summary(run(NewTracker(opts()), c.evs, t0.Add(2*time.Hour))), " | ")
+			if got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// A job known as digested (the reconcile state, loaded before the
+// journal's replay) takes its replayed returns as mailed: no late mail;
+// a return after its digest is late.
+func TestDigestedBeforeReplay(t *testing.T) {
+	tr := NewTracker(opts())
+	tr.MarkDone(jid1, t0.Add(time.Minute))
+	if keep, _ := tr.Handle(ret(jid1, "m1", ""), t0); keep {
+		t.Error("a return from before the digest was kept")
+	}
+	if keep, _ := tr.Handle(ret(jid1, "m2", ""), t0.Add(2*time.Minute)); !keep {
+		t.Error("a late return was dropped")
+	}
+}
+
+// A group's returns make their jobs done: a reconcile leaves them alone.
+func TestGroupJobsDone(t *testing.T) {
+	tr := NewTracker(opts())
+	ds := run(tr, []Event{ret(jid1, "m1", `"schedule": "highstate", "pid": 11, `)}, t0.Add(time.Minute))
+	if len(ds) != 1 || strings.Join(ds[0].JIDs, ",") != jid1 {
+		t.Fatalf("digests %+v", ds)
+	}
+	if k := tr.Known(); !k.Done[jid1] {
+		t.Errorf("the grouped job is not known as digested: %+v", k)
+	}
+	if keep, _ := tr.Handle(ret(jid1, "m1", `"schedule": "highstate", "pid": 11, `), t0.Add(2*time.Minute)); keep {
+		t.Error("the grouped return, seen again, was kept")
+	}
+}

@@ -50,8 +50,8 @@ type Tracker struct {
 	o       Options
 	jobs    map[string]*job
 	done    map[string]*doneJob
-	group   *collector // returns with no /new
-	lastOut time.Time  // when the last group digest went
+	group   *collector           // returns with no /new
+	lastOut time.Time            // when the last group digest went
 	sched   map[string]time.Time // minion, schedule, pid: seen (multi-master)
 }
 

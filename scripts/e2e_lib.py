@@ -14,9 +14,9 @@ import urllib.parse
 import urllib.request
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -104,19 +104,20 @@ def as_user(user):
 class Salt:
     """A salt-master and minions on loopback. The minions run as the
     caller (root in CI); the master as master_user, the caller by
-    default."""
+    default. host is the loopback address the master listens on (another
+    than 127.0.0.1 keeps it apart from masters others run there)."""
 
-    def __init__(self, venv, root, master_user=None):
-        self.venv, self.root = venv, root
+    def __init__(self, venv, root, master_user=None, host="127.0.0.1", extra_master_config=""):
+        self.venv, self.root, self.host = venv, root, host
         self.conf = os.path.join(root, "etc", "salt")
         self.procs = {}
-        self.pub, self.ret = free_port(), free_port()
+        self.pub, self.ret = free_port(host), free_port(host)
         os.makedirs(os.path.join(self.conf, "master.d"), exist_ok=True)
         user = getpass.getuser()
         self.master_user = master_user or user
         with open(os.path.join(self.conf, "master"), "w") as f:
             f.write(f"""root_dir: {root}
-interface: 127.0.0.1
+interface: {host}
 publish_port: {self.pub}
 ret_port: {self.ret}
 auto_accept: True
@@ -126,7 +127,7 @@ file_roots:
   base: [{root}/srv/salt]
 log_file: {root}/master.log
 log_level_logfile: info
-""")
+{extra_master_config}""")
         # salt-call --local, for the cron-style runs and the installer
         self.local = os.path.join(root, "local")
         os.makedirs(self.local, exist_ok=True)
@@ -181,7 +182,7 @@ log_file: {self.local}/minion.log
         with open(os.path.join(d, "minion"), "w") as f:
             f.write(f"""id: {mid}
 root_dir: {d}
-master: 127.0.0.1
+master: {self.host}
 master_port: {self.ret}
 publish_port: {self.pub}
 user: {getpass.getuser()}

@@ -21,10 +21,23 @@ import (
 //
 //	<unix nanos> TAB <tag> TAB <data>
 //	<unix nanos> TAB !digested TAB <key>
+//
+// A record is whole or it is not there: a write that fails (a full
+// disk) is cut off, and so is a torn last line found at open, so that
+// the next record never starts in the middle of a line (the replay
+// would drop both).
 type Journal struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
+	// size: the bytes of whole records in f, what a failed write is
+	// cut back to. torn: that cut failed too; it is tried again
+	// before the next record.
+	size int64
+	torn bool
+	// rewritten: the size after the last rewrite (Compact); minRewrite:
+	// the least size that is worth one.
+	rewritten, minRewrite int64
 }
 
 const digestedTag = "!digested"
@@ -41,12 +54,48 @@ func OpenJournal(dir string, t *Tracker) (*Journal, []Digest, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("watch journal: %w", err)
 	}
-	pending, err := replay(f, t)
+	removeStaleRewrites(dir)
+	size, err := cutTorn(f)
+	var pending []Digest
+	if err == nil {
+		pending, err = replay(f, t)
+	}
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("watch journal %s: %w", path, err)
 	}
-	return &Journal{path: path, f: f, w: bufio.NewWriter(f)}, pending, nil
+	// rewritten is 0: a journal grown big under an older version is
+	// compacted at the first chance.
+	return &Journal{path: path, f: f, w: bufio.NewWriter(f), size: size, minRewrite: compactAt}, pending, nil
+}
+
+// cutTorn cuts f back to just after its last newline, and returns its
+// size then: a line a crash or a full disk tore costs only itself, and
+// the next record is not glued onto it.
+func cutTorn(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size, end := st.Size(), st.Size()
+	buf := make([]byte, 64<<10)
+	for end > 0 {
+		n := min(end, int64(len(buf)))
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end += int64(i) + 1 - n
+			break
+		}
+		end -= n
+	}
+	if end < size {
+		if err := f.Truncate(end); err != nil {
+			return 0, err
+		}
+	}
+	return end, nil
 }
 
 // replay feeds the journal's events to t at their own times.
@@ -94,38 +143,58 @@ func splitRecord(line []byte) (time.Time, string, []byte, bool) {
 // Add records an event the Tracker kept. It reaches the file before
 // any digest it completes is sent (Went flushes).
 func (j *Journal) Add(ev Event, at time.Time) error {
-	fmt.Fprintf(j.w, "%d\t%s\t%s\n", at.UnixNano(), ev.Tag, ev.Data)
-	return j.Flush()
+	return j.write("%d\t%s\t%s\n", at.UnixNano(), ev.Tag, ev.Data)
 }
 
 // Went records that a digest was delivered or spooled.
 func (j *Journal) Went(key string, at time.Time) error {
-	fmt.Fprintf(j.w, "%d\t%s\t%s\n", at.UnixNano(), digestedTag, key)
-	if err := j.Flush(); err != nil {
+	if err := j.write("%d\t%s\t%s\n", at.UnixNano(), digestedTag, key); err != nil {
 		return err
 	}
 	return j.f.Sync()
 }
 
-// Flush writes what is buffered to the file (the page cache survives a
-// kill -9; Went also syncs).
-func (j *Journal) Flush() error {
+// write adds one record to the file (the page cache survives a kill
+// -9; Went also syncs). If it fails, what reached the file of it is cut
+// off and the writer starts afresh: a bufio.Writer keeps its first
+// error for ever, so one full disk would otherwise fail every record
+// after it, and the torn half would swallow the next record.
+func (j *Journal) write(format string, args ...any) error {
+	if j.torn {
+		if err := j.cut(); err != nil {
+			return err
+		}
+	}
+	n, _ := fmt.Fprintf(j.w, format, args...) // an error stays in w for Flush
 	if err := j.w.Flush(); err != nil {
+		j.torn = true
+		_ = j.cut() // if it fails, the next write tries again first
 		return fmt.Errorf("watch journal %s: %w", j.path, err)
 	}
+	j.size += int64(n)
 	return nil
 }
 
-// Compact empties the journal when nothing is in flight, so it does
-// not grow for ever; what was digested is then forgotten on disk.
-func (j *Journal) Compact(t *Tracker) error {
-	if !t.Idle() {
-		return nil
+// cut drops what is in the file past its whole records, and what the
+// writer holds.
+func (j *Journal) cut() error {
+	j.w.Reset(j.f)
+	err := j.f.Truncate(j.size)
+	if err == nil {
+		// f is O_APPEND, but not after a rewrite (a temporary file).
+		_, err = j.f.Seek(j.size, io.SeekStart)
 	}
-	if err := j.Flush(); err != nil {
-		return err
+	if err != nil {
+		return fmt.Errorf("watch journal %s: cutting back to %d bytes: %w", j.path, j.size, err)
 	}
-	if err := j.f.Truncate(0); err != nil {
+	j.torn = false
+	return nil
+}
+
+// Flush writes what is buffered to the file. Each record is written
+// whole as it comes, so there is nothing left to write but an error.
+func (j *Journal) Flush() error {
+	if err := j.w.Flush(); err != nil {
 		return fmt.Errorf("watch journal %s: %w", j.path, err)
 	}
 	return nil

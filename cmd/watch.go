@@ -136,6 +136,9 @@ type watcher struct {
 	exp                *watch.Expect // nil: no watch.expect rules
 	keys               []string
 	expDirty           bool // a clock moved: expect.json is to be written
+	// unsent: digests that went nowhere, tried again from retryAt on.
+	unsent  []watch.Digest
+	retryAt time.Time
 }
 
 // watchSetup checks the watch's settings and replays its journal.
@@ -227,11 +230,18 @@ func (w *watcher) arm(timer *time.Timer) {
 
 // send mails each digest, recording in the journal those that went.
 func (w *watcher) send(due []watch.Digest) {
+	if len(w.unsent) > 0 && !w.f.now().Before(w.retryAt) {
+		due, w.unsent = append(w.unsent, due...), nil
+	}
 	went := false
 	for _, d := range due {
 		res := w.r.sendNews(w.f, d.Verdict, w.f.now(), w.verbose)
 		if len(res.lost) > 0 {
-			continue // not recorded: the next start sends it again
+			// Neither delivered nor spooled (it went to stderr): kept to
+			// be tried again in a while, and the journal is not compacted
+			// meanwhile, so a restart sends it again too.
+			w.unsent, w.retryAt = append(w.unsent, d), w.f.now().Add(5*time.Minute)
+			continue
 		}
 		if err := w.journal.Went(d.Key, w.f.now()); err != nil {
 			w.f.warn(err.Error())
@@ -248,7 +258,7 @@ func (w *watcher) send(due []watch.Digest) {
 	if went { // before the journal forgets it: a reconcile must not digest it again
 		w.saveReconcile()
 	}
-	if len(due) > 0 {
+	if len(due) > 0 && len(w.unsent) == 0 {
 		if err := w.journal.Compact(w.t); err != nil {
 			w.f.warn(err.Error())
 		}

@@ -31,7 +31,8 @@ exact, so a mail that comes late fails the next scenario.
  6. master_restart: the master stopped and started between the two
     returns: the digest once, with both (the event command reconnected);
     master_restart_lost (only when named): minion2 finishes while the
-    master is down: Salt loses that return, the digest says so, once;
+    master is down: the digest once, with its return if Salt delivered
+    it after all (its retry), else naming minion2 as not returned;
  7. scale: a /new of E2E_WATCH_SCALE (5000) simulated minions and one
     return each: one digest; watch's RSS and CPU, the master's CPU and the
     time from the last return fired to the mail are printed; with
@@ -589,11 +590,14 @@ def master_restart(env):
 
 
 def master_restart_lost(env):
-    """(Not in scripts/test: it costs a job_timeout.) The master stopped
+    """(Only when named: it may cost a job_timeout.) The master stopped
     between minion1's return and minion2's, minion2 finishing while it is
-    down: Salt loses that return (the minion logs "failed to return the
-    job information"), the job cache never has it, and the digest, once,
-    names minion2 as not returned."""
+    down. The minion tries its return again: with the master down ~3 s,
+    the try reached it once back on 3006.29, 3007.16 and 3008.4, and the
+    digest came once, with both. With the master down longer (a first
+    run on 3007.16) Salt lost the return: the minion logged "failed to
+    return the job information", the job cache never had it, and the
+    digest, once, named minion2 as not returned. Either is asserted."""
     env.job_timeout(LONG_JOB_TIMEOUT)
     jid, release = slow_job(env)
     env.fire.proc.kill()

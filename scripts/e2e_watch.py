@@ -371,11 +371,15 @@ smtp:
   host: 127.0.0.1
   port: {self.mp.smtp}
   tls: none
+watch:
+  event_command: "{event_command}"
+  job_timeout: {JOB_TIMEOUT}s
+  group_wait: {GROUP_WAIT}s
+  group_interval: {GROUP_INTERVAL}s
 """)
-        # the watch's settings as flags (a `watch:` section in the YAML
-        # was refused as an unknown key at 174bb8c)
-        self.watch.args = ["--event-command", event_command, "--job-timeout", f"{JOB_TIMEOUT}s",
-                           "--group-wait", f"{GROUP_WAIT}s", "--group-interval", f"{GROUP_INTERVAL}s"]
+        # scenarios that need another job_timeout give --job-timeout,
+        # which the flag sets over the file's
+        self.watch.args = ["--job-timeout", f"{JOB_TIMEOUT}s"]
         self.salt.start_master()
         self.salt.start_minion("minion1")
         self.salt.start_minion("minion2")

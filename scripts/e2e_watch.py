@@ -343,6 +343,7 @@ class Env:
         self.gaps = []  # what a reconcile from the job cache would fix, seen
         self.notes = []  # what else was seen, for the report
         self.gates = 0
+        self.orphans = []  # event commands of a watch killed -9, ended at the close
         # a watch that says it reconciles from the job cache must put a
         # return it missed in the digest; one that does not is let off
         # with a GAP line
@@ -390,6 +391,9 @@ watch:
 
     def close(self):
         self.watch.stop()
+        for p in self.orphans:
+            if alive(p):
+                os.kill(p, signal.SIGKILL)
         if self.fire:
             self.fire.proc.kill()
         for s in self.others:
@@ -522,6 +526,7 @@ def kill9(env):
     again, then minion2 returns: one digest with both."""
     jid, release = slow_job(env)
     orphans = env.watch.children()
+    env.orphans += orphans
     env.watch.stop(signal.SIGKILL)
     env.killed_at = time.monotonic()
     env.watch.start()

@@ -64,7 +64,10 @@ func (b *Bus) Run(ctx context.Context, line func([]byte)) error {
 func (b *Bus) once(ctx context.Context, n int, line func([]byte)) error {
 	cmd := exec.Command(b.Command[0], b.Command[1:]...)
 	cmd.Env = b.Env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group (a stop reaches all it started); and should watch be
+	// killed outright, SIGTERM for it: salt-run state.event swallows the
+	// broken pipe and would print to no one for ever.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

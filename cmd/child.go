@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,7 +65,7 @@ func runChild(command []string, timeout time.Duration, in filter.Options, b64 bo
 	}
 	stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	defer stop()
-	var stoppedBy atomicSignal
+	var stoppedBy atomic.Value // the os.Signal that stopped saltmail
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -81,7 +82,7 @@ func runChild(command []string, timeout time.Duration, in filter.Options, b64 bo
 		// output going nowhere), then mail what it printed.
 		select {
 		case sig := <-sigs:
-			stoppedBy.Store(sig)
+			stoppedBy.Store(sig.(syscall.Signal)) // Notify hands only syscall.Signal
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case <-exited:
@@ -120,8 +121,8 @@ func runChild(command []string, timeout time.Duration, in filter.Options, b64 bo
 	copied.Wait()
 	c.v, c.stderr = e.Verdict(), tail.String()
 	c.status, c.code = exitOf(ctx, werr, timeout)
-	if sig := stoppedBy.Load(); sig != nil {
-		c.signal, c.status, c.code = sig, "stopped because saltmail got "+sig.String(), 128+int(sig.(syscall.Signal))
+	if sig, ok := stoppedBy.Load().(syscall.Signal); ok {
+		c.signal, c.status, c.code = sig, "stopped because saltmail got "+sig.String(), 128+int(sig)
 	}
 	return c
 }
@@ -167,13 +168,3 @@ func childEnv(environ []string) []string {
 	}
 	return out
 }
-
-// atomicSignal is a signal one goroutine sets and another reads.
-type atomicSignal struct {
-	mu  sync.Mutex
-	sig os.Signal
-}
-
-func (a *atomicSignal) Store(s os.Signal) { a.mu.Lock(); a.sig = s; a.mu.Unlock() }
-
-func (a *atomicSignal) Load() os.Signal { a.mu.Lock(); defer a.mu.Unlock(); return a.sig }

@@ -71,7 +71,7 @@ func (r *resolved) runDryRun(f *Factory, command []string, c child, failure bool
 // showNews shows the mails the verdict calls for once what the state
 // dir says was reported is left out.
 func (r *resolved) showNews(f *Factory, v *filter.Verdict, now time.Time) error {
-	msgs, err := r.news(v, now, true, f.warn)
+	msgs, err := r.news(v, now)
 	if err != nil {
 		f.warn(err.Error()) // the plain mail that would go instead is shown
 	}

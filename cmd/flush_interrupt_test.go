@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/saltmail/saltmail/deliver/smtptest"
 )
@@ -35,15 +34,7 @@ func TestFlushInterrupted(t *testing.T) {
 			port, reached := stallingServer(t)
 			p := startSaltmail(t, t.TempDir(), os.DevNull, "flush", "--config", "/dev/null", "--spool-dir", spool,
 				"--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none", "--smtp-timeout", "30s")
-			select {
-			case <-reached:
-			case <-time.After(20 * time.Second):
-				p.Process.Kill()
-				t.Fatal("flush never reached MAIL FROM")
-			}
-			_ = p.Process.Signal(c.sig)
-			_ = p.Wait()
-			if got := p.ProcessState.ExitCode(); got != c.exit {
+			if got := signalAtMail(t, p, reached, c.sig); got != c.exit {
 				t.Errorf("exit %d, want %d", got, c.exit)
 			}
 			if !present(base+".eml") || present(base+".env") != c.putBack || present(base+".sending") == c.putBack {

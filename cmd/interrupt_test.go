@@ -61,6 +61,21 @@ func startSaltmail(t *testing.T, root, input string, args ...string) *exec.Cmd {
 	return c
 }
 
+// signalAtMail waits until p reached the stalling server's MAIL FROM,
+// sends it sig, and returns its exit code.
+func signalAtMail(t *testing.T, p *exec.Cmd, reached <-chan struct{}, sig syscall.Signal) int {
+	t.Helper()
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		p.Process.Kill()
+		t.Fatal("saltmail never reached MAIL FROM")
+	}
+	_ = p.Process.Signal(sig)
+	_ = p.Wait()
+	return p.ProcessState.ExitCode()
+}
+
 func memories(t *testing.T, state string) []string {
 	files, _ := filepath.Glob(filepath.Join(state, "*.json"))
 	return files
@@ -86,15 +101,7 @@ func TestInterruptedDelivery(t *testing.T) {
 			root, state, spool := t.TempDir(), t.TempDir(), t.TempDir()
 			p := startSaltmail(t, root, failing, "--config", "/dev/null", "--to", "ops@example.com", "--state-dir", state, "--spool-dir", spool,
 				"--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none", "--smtp-timeout", "30s")
-			select {
-			case <-reached:
-			case <-time.After(20 * time.Second):
-				p.Process.Kill()
-				t.Fatal("saltmail never reached MAIL FROM")
-			}
-			_ = p.Process.Signal(c.sig)
-			_ = p.Wait()
-			if got := p.ProcessState.ExitCode(); got != c.exit {
+			if got := signalAtMail(t, p, reached, c.sig); got != c.exit {
 				t.Errorf("exit %d, want %d", got, c.exit)
 			}
 			msgs, _ := filepath.Glob(filepath.Join(spool, "*.eml"))

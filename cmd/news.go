@@ -15,7 +15,7 @@ import (
 // news leaves out of the verdict what was reported already and renders
 // the mails, without recording anything: render's preview. The memory
 // is read without its locks.
-func (r *resolved) news(v *filter.Verdict, now time.Time, _ bool, _ func(string)) ([]outgoing, error) {
+func (r *resolved) news(v *filter.Verdict, now time.Time) ([]outgoing, error) {
 	var resolvedStates []filter.Resolved
 	if r.memory != nil {
 		v, resolvedStates, _ = filter.Suppress(v, r.memory.Recall, now, r.policy)

@@ -73,7 +73,7 @@ func runRender(opts *RenderOptions) error {
 	v, readErr := r.readInputs(opts.IO, opts.Files, opts.Base64)
 	printDiagnostics(opts.IO.Stderr, v, opts.Verbose)
 	now := opts.IO.now()
-	msgs, err := r.news(v, now, true, opts.IO.warn)
+	msgs, err := r.news(v, now)
 	if err != nil {
 		// The mails are still there (a plain one where the report could
 		// not be built): show them, as the sending commands send them.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // Event is one event of the bus: its tag and its data, raw JSON.
@@ -92,4 +94,48 @@ func isJID(s string) bool {
 		}
 	}
 	return true
+}
+
+// header is what the tracker reads of an event's data.
+type header struct {
+	Fun, ID, JID, Schedule, Cmd string
+	Minions                     []string
+	PID                         string // raw JSON; "" when absent
+	PeerID                      bool   // __peer_id is there
+}
+
+// readHeader reads the top-level fields the tracker needs in one pass
+// over the event, skipping the rest (a return can be megabytes that
+// filter reads anyway). The data is valid JSON: ParseLine checked it,
+// and the journal and the reconcile hold only what it passed.
+func readHeader(data []byte) (header, bool) {
+	var h header
+	root := gjson.ParseBytes(data)
+	if !root.IsObject() {
+		return h, false
+	}
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.String() {
+		case "fun":
+			h.Fun = v.String()
+		case "id":
+			h.ID = v.String()
+		case "jid":
+			h.JID = v.String()
+		case "schedule":
+			h.Schedule = v.String()
+		case "cmd":
+			h.Cmd = v.String()
+		case "pid":
+			h.PID = v.Raw
+		case "__peer_id":
+			h.PeerID = true
+		case "minions":
+			for _, m := range v.Array() {
+				h.Minions = append(h.Minions, m.String())
+			}
+		}
+		return true
+	})
+	return h, true
 }

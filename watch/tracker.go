@@ -87,18 +87,6 @@ func NewTracker(o Options) *Tracker {
 	return &Tracker{o: o, jobs: map[string]*job{}, done: map[string]*doneJob{}, sched: map[string]time.Time{}}
 }
 
-// header is what the tracker reads of an event's data.
-type header struct {
-	Fun      string          `json:"fun"`
-	ID       string          `json:"id"`
-	JID      string          `json:"jid"`
-	Minions  []string        `json:"minions"`
-	Schedule string          `json:"schedule"`
-	PID      json.RawMessage `json:"pid"`
-	PeerID   json.RawMessage `json:"__peer_id"`
-	Cmd      string          `json:"cmd"`
-}
-
 // Handle takes one event at time now. It returns what it did, for the
 // journal: whether the event matters (keep it), and the digests now
 // complete.
@@ -107,8 +95,8 @@ func (t *Tracker) Handle(ev Event, now time.Time) (keep bool, due []Digest) {
 	if ti.kind == other {
 		return false, nil
 	}
-	var h header
-	if err := json.Unmarshal(ev.Data, &h); err != nil || len(h.PeerID) > 0 {
+	h, ok := readHeader(ev.Data)
+	if !ok || h.PeerID {
 		// A master cluster's peer republishes every event with
 		// __peer_id: the peer it came from has a watcher of its own.
 		return false, nil
@@ -222,10 +210,10 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 	if !slices.Contains(t.o.Input.StateFuns, h.Fun) {
 		return false, nil
 	}
-	if h.Schedule != "" && len(h.PID) > 0 {
+	if h.Schedule != "" && h.PID != "" {
 		// Every master of a multi-master set gets each scheduled return,
 		// under a jid of its own: one is enough.
-		k := ti.minion + "\x00" + h.Schedule + "\x00" + string(h.PID)
+		k := ti.minion + "\x00" + h.Schedule + "\x00" + h.PID
 		if _, seen := t.sched[k]; seen {
 			return false, nil
 		}

@@ -33,7 +33,15 @@ exact, so a mail that comes late fails the next scenario.
     master_restart_lost (only when named): minion2 finishes while the
     master is down: the digest once, with its return if Salt delivered
     it after all (its retry), else naming minion2 as not returned;
- 7. scale: a /new of E2E_WATCH_SCALE (5000) simulated minions and one
+ 7. expect: a clean scheduled state.apply every 10 s on both minions and
+    watch.expect for it (every 10s, grace 20s); minion2's job disabled:
+    one "No scheduled ... since" mail naming minion2 only; enabled again:
+    one mail saying it returns again; then nothing more;
+ 8. forged: while minion2 runs a job, minion1 forges a clean return of
+    minion2 with event.fire_master and a preload of "events" (the master
+    fires it unwrapped, like its own): the job's digest, then minion2's
+    real return (a change) in a mail of its own: never hidden;
+ 9. scale: a /new of E2E_WATCH_SCALE (5000) simulated minions and one
     return each: one digest; watch's RSS and CPU, the master's CPU and the
     time from the last return fired to the mail are printed; with
     E2E_WATCH_REACTOR=N, N returns through the reactor example (one
@@ -486,6 +494,72 @@ def scheduled(env):
         fail(f"schedule.delete: {out.stdout!r} {out.stderr!r}")
 
 
+EXPECT_EVERY, EXPECT_GRACE = 10, 20
+
+
+def schedule(env, minions, *args):
+    out = env.salt.salt("-L", ",".join(minions), *args, "--out=json", "--static")
+    got = json.loads(out.stdout or b"{}")
+    if sorted(got) != sorted(minions) or not all(isinstance(r, dict) and r.get("result") for r in got.values()):
+        fail(f"{args}: {out.stdout!r} {out.stderr!r}")
+
+
+def expect(env):
+    """watch.expect on a real master: a clean scheduled job on both
+    minions (no mail per run); minion2's disabled: one mail naming it;
+    enabled again: one mail saying it returns again."""
+    both = ["minion1", "minion2"]
+    schedule(env, both, "schedule.add", "e2e_w_hb", "function=state.apply", 'job_args=["e2e_w_clean"]',
+             f"seconds={EXPECT_EVERY}")
+    config = os.path.join(env.root, "saltmail-expect.yaml")
+    keys = f"{env.salt.bin('salt-key')} -c {env.salt.conf} -L --out=json"
+    with open(env.config) as f, open(config, "w") as g:
+        g.write(f.read().replace("send_resolved: false", "send_resolved: true") +
+                f'  keys_command: "{keys}"\n'
+                f"  expect:\n    - {{schedule: e2e_w_hb, every: {EXPECT_EVERY}s, grace: {EXPECT_GRACE}s, minions: 'minion*'}}\n")
+    env.watch.stop()
+    env.watch.config = config
+    try:
+        env.watch.start()
+        ready(env.watch, env.fire, "watch with watch.expect")
+        # both minions return the job while watched: no mail
+        for m in both:
+            wait_for(f"{m}'s scheduled e2e_w_hb in watch's journal",
+                     lambda m=m: scheduled_seen(env, m), timeout=90,
+                     detail=env.watch.tail)
+        schedule(env, ["minion2"], "schedule.disable_job", "e2e_w_hb")
+        t0 = time.time()
+        mails = env.box.expect(1, "minion2's silence", EXPECT_EVERY + EXPECT_GRACE + 60,
+                               quiet=EXPECT_EVERY + 5)
+        text = env.box.text(mails[0])
+        log(f"{env.version}: the silence was mailed {created(mails[0]) - t0:.1f}s after minion2's job was disabled "
+            f"(every {EXPECT_EVERY}s + grace {EXPECT_GRACE}s)")
+        if "No scheduled e2e_w_hb since" not in text or "minion2" not in text or "minion1" in text or \
+                "did not return" not in mails[0]["Subject"]:
+            fail(f"the silence's mail: {mails[0]['Subject']!r}\n{text[:2000]}")
+        schedule(env, ["minion2"], "schedule.enable_job", "e2e_w_hb")
+        mails = env.box.expect(1, "minion2 returns again", EXPECT_EVERY + GROUP_WAIT + 60,
+                               quiet=EXPECT_EVERY + 5)
+        text = env.box.text(mails[0])
+        if "Returns again" not in text or "minion2" not in text or "minion1" in text:
+            fail(f"the mail of minion2 back: {mails[0]['Subject']!r}\n{text[:2000]}")
+    finally:
+        schedule(env, both, "schedule.delete", "e2e_w_hb")
+        env.watch.stop()
+        env.watch.config = env.config
+        env.watch.start()
+        ready(env.watch, env.fire)
+
+
+def scheduled_seen(env, minion):
+    """Whether watch's journal holds a scheduled e2e_w_hb return of minion."""
+    try:
+        lines = open(env.watch.journal).read().splitlines()
+    except FileNotFoundError:
+        return False
+    return any(f"/ret/{minion}" in ln and "e2e_w_hb" in ln for ln in lines)
+
+
 def slow_job(env):
     """A job whose minion1 returns at once and minion2 only once the test
     opens its gate; waits for minion1's return in watch's journal.
@@ -519,6 +593,27 @@ def alive(pid):
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def forged(env):
+    """A minion forges another's clean return before the real one: the
+    real one is worse (a change), so it is mailed, not taken as a copy."""
+    jid, release = slow_job(env)
+    fake = {"cmd": "_return", "id": "minion2", "jid": jid, "fun": "state.apply", "fun_args": ["e2e_w_slow"],
+            "retcode": 0, "success": True, "return": one_state("forged", True, {})}
+    preload = json.dumps({"events": [{"tag": f"salt/job/{jid}/ret/minion2", "data": fake}]})
+    out = env.salt.salt("minion1", "event.fire_master", "{}", "e2e/forge", f"preload={preload}", "--out=json", "--static")
+    if json.loads(out.stdout or b"{}").get("minion1") is not True:
+        fail(f"event.fire_master with a preload: {out.stdout!r} {out.stderr!r}")
+    mails = env.box.expect(1, "the digest holding the forged return", 60)
+    text = env.box.text(mails[0])
+    if mails[0]["Subject"] != "[salt] 2 minions: 1 changed" or "a slow change on minion1" not in text:
+        fail(f"the digest holding the forged return: {mails[0]['Subject']!r}\n{text[:2000]}")
+    release()
+    mails = env.box.expect(1, "minion2's real return, after the forged one", 60 + GROUP_WAIT)
+    text = env.box.text(mails[0])
+    if "a slow change on minion2" not in text or jid not in text:
+        fail(f"minion2's real return: {mails[0]['Subject']!r}\n{text[:2000]}")
 
 
 def kill9(env):
@@ -815,6 +910,8 @@ SCENARIOS = [
     ("kill9_lost", kill9_lost),
     ("did_not_return", did_not_return),
     ("master_restart", master_restart),
+    ("expect", expect),
+    ("forged", forged),
     ("scale", scale),
 ]
 OPTIONAL = {"master_restart_lost": master_restart_lost}

@@ -25,8 +25,8 @@ func (t *Tracker) Due(now time.Time) []Digest {
 			delete(t.done, jid)
 		}
 	}
-	for k, at := range t.sched {
-		if now.Sub(at) > t.o.Remember {
+	for k, seen := range t.sched {
+		if now.Sub(seen.at) > t.o.Remember {
 			delete(t.sched, k)
 		}
 	}
@@ -90,12 +90,33 @@ func (t *Tracker) groupDone(g *collector, now time.Time) []string {
 		jid, minion, _ := strings.Cut(k, "/")
 		d := t.done[jid]
 		if d == nil {
-			d = &doneJob{returned: map[string]bool{}, at: now}
+			d = &doneJob{returned: map[string]judged{}, at: now}
 			t.done[jid] = d
 			jids = append(jids, jid)
 		}
-		d.returned[minion] = true
+		d.returned[minion] = max(d.returned[minion], g.seen[k])
 	}
 	slices.Sort(jids)
 	return jids
+}
+
+// complete notes whether every minion a job expects has returned: then
+// it is digested once it has settled, unless more are announced.
+func (t *Tracker) complete(j *job, now time.Time) []Digest {
+	j.deadline = j.timeout
+	if len(j.expected) == 0 || j.missing > 0 {
+		return nil
+	}
+	if t.o.Settle <= 0 {
+		return []Digest{t.finish(j, now)}
+	}
+	j.deadline = minTime(j.timeout, now.Add(t.o.Settle))
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

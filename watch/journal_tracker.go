@@ -4,5 +4,8 @@ package watch
 // group holds minion's return of jid: what the journal's compaction
 // keeps the records of (the rest was digested, or never mattered).
 func (t *Tracker) Holds(jid, minion string) (job, grouped bool) {
-	return t.jobs[jid] != nil, t.group != nil && t.group.seen[jid+"/"+minion]
+	if t.group != nil {
+		_, grouped = t.group.seen[jid+"/"+minion]
+	}
+	return t.jobs[jid] != nil, grouped
 }

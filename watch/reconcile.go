@@ -152,7 +152,7 @@ func (t *Tracker) Known() Known {
 // that no reconcile digests it again.
 func (t *Tracker) MarkDone(jid string, at time.Time) {
 	if t.done[jid] == nil && t.jobs[jid] == nil {
-		t.done[jid] = &doneJob{returned: map[string]bool{}, at: at}
+		t.done[jid] = &doneJob{returned: map[string]judged{}, at: at}
 	}
 }
 

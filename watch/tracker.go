@@ -52,7 +52,7 @@ type Tracker struct {
 	done    map[string]*doneJob
 	group   *collector           // returns with no /new
 	lastOut time.Time            // when the last group digest went
-	sched   map[string]time.Time // minion, schedule, pid: seen (multi-master)
+	sched   map[string]schedSeen // minion, schedule, pid: seen (multi-master)
 }
 
 // job is an announced state job in flight.
@@ -60,7 +60,7 @@ type job struct {
 	jid, fun string
 	expected []string // in the order /new (and syndics) named them
 	want     map[string]bool
-	returned map[string]bool
+	returned map[string]judged
 	started  map[string]bool // accepted the job (3008 --start-event)
 	relays   map[string]bool // syndics that relay this job
 	missing  int             // expected minions that have not returned
@@ -69,9 +69,9 @@ type job struct {
 	e        *filter.Evaluator
 }
 
-// doneJob is a digested job: who returned, and when it went.
+// doneJob is a digested job: who returned, how judged, and when it went.
 type doneJob struct {
-	returned map[string]bool
+	returned map[string]judged
 	at       time.Time
 }
 
@@ -79,12 +79,12 @@ type doneJob struct {
 type collector struct {
 	first time.Time
 	e     *filter.Evaluator
-	seen  map[string]bool // jid/minion
+	seen  map[string]judged // jid/minion
 }
 
 // NewTracker starts with nothing in flight.
 func NewTracker(o Options) *Tracker {
-	return &Tracker{o: o, jobs: map[string]*job{}, done: map[string]*doneJob{}, sched: map[string]time.Time{}}
+	return &Tracker{o: o, jobs: map[string]*job{}, done: map[string]*doneJob{}, sched: map[string]schedSeen{}}
 }
 
 // Handle takes one event at time now. It returns what it did, for the
@@ -130,7 +130,7 @@ func (t *Tracker) announce(ti tagInfo, h header, now time.Time) (bool, []Digest)
 	}
 	j := t.jobs[ti.jid]
 	if j == nil {
-		j = &job{jid: ti.jid, fun: h.Fun, want: map[string]bool{}, returned: map[string]bool{}, started: map[string]bool{}, relays: map[string]bool{},
+		j = &job{jid: ti.jid, fun: h.Fun, want: map[string]bool{}, returned: map[string]judged{}, started: map[string]bool{}, relays: map[string]bool{},
 			timeout: now.Add(t.o.JobTimeout), e: filter.NewEvaluator(t.o.Input)}
 		j.deadline = j.timeout
 		t.jobs[ti.jid] = j
@@ -152,7 +152,7 @@ func (t *Tracker) tally(jid, relay string, minions []string, now time.Time) (boo
 		if j.want[relay] {
 			delete(j.want, relay)
 			j.expected = slices.DeleteFunc(j.expected, func(m string) bool { return m == relay })
-			if !j.returned[relay] {
+			if _, ok := j.returned[relay]; !ok {
 				j.missing--
 			}
 		}
@@ -170,7 +170,7 @@ func (j *job) expect(m string) {
 	}
 	j.want[m] = true
 	j.expected = append(j.expected, m)
-	if !j.returned[m] {
+	if _, ok := j.returned[m]; !ok {
 		j.missing++
 	}
 }
@@ -184,27 +184,35 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 		return false, nil // a return names its minion in its data too
 	}
 	if d := t.done[ti.jid]; d != nil {
-		if d.returned[ti.minion] || !now.After(d.at) {
-			// A duplicate of what was mailed; or a return from before
-			// the digest went, replayed after a restart that knew the
-			// job as digested (its digest held it).
-			d.returned[ti.minion] = true
+		if was, ok := d.returned[ti.minion]; ok {
+			// A copy of what was mailed, unless worse (conflict.go).
+			if s, worse := t.worse(ev, was); worse {
+				d.returned[ti.minion] = s
+				return t.collect(ti, h, ev, now)
+			}
 			return false, nil
 		}
-		d.returned[ti.minion] = true
+		d.returned[ti.minion] = filter.OK
+		if !now.After(d.at) {
+			// A return from before the digest went, replayed after a
+			// restart that knew the job as digested: its digest held it.
+			return false, nil
+		}
 		return t.collect(ti, h, ev, now) // late: a mail of its own, in the group
 	}
 	if j := t.jobs[ti.jid]; j != nil {
-		if j.returned[ti.minion] {
+		if was, ok := j.returned[ti.minion]; ok {
+			if s, worse := t.worse(ev, was); worse {
+				j.returned[ti.minion] = s
+				return t.collect(ti, h, ev, now)
+			}
 			return false, nil
 		}
-		j.returned[ti.minion] = true
-		if j.want[ti.minion] {
-			j.missing--
-		} else {
+		if !j.want[ti.minion] {
 			j.expect(ti.minion) // a syndic's minion before its tally
 		}
-		read(j.e, ev)
+		j.missing--
+		j.returned[ti.minion] = readJudged(j.e, ev)
 		return true, t.complete(j, now)
 	}
 	if !slices.Contains(t.o.Input.StateFuns, h.Fun) {
@@ -214,10 +222,17 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 		// Every master of a multi-master set gets each scheduled return,
 		// under a jid of its own: one is enough.
 		k := ti.minion + "\x00" + h.Schedule + "\x00" + h.PID
-		if _, seen := t.sched[k]; seen {
-			return false, nil
+		was, seen := t.sched[k]
+		if seen {
+			if _, worse := t.worse(ev, was.s); !worse {
+				return false, nil
+			}
 		}
-		t.sched[k] = now
+		keep, due := t.collect(ti, h, ev, now)
+		if keep {
+			t.sched[k] = schedSeen{max(was.s, t.group.seen[ti.jid+"/"+ti.minion]), now}
+		}
+		return keep, due
 	}
 	return t.collect(ti, h, ev, now)
 }
@@ -225,14 +240,19 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 // collect puts a return in the group window.
 func (t *Tracker) collect(ti tagInfo, h header, ev Event, now time.Time) (bool, []Digest) {
 	if t.group == nil {
-		t.group = &collector{first: now, e: filter.NewEvaluator(t.o.Input), seen: map[string]bool{}}
+		t.group = &collector{first: now, e: filter.NewEvaluator(t.o.Input), seen: map[string]judged{}}
 	}
 	k := ti.jid + "/" + ti.minion
-	if t.group.seen[k] {
-		return false, nil
+	if was, ok := t.group.seen[k]; ok {
+		s, worse := t.worse(ev, was)
+		if !worse {
+			return false, nil
+		}
+		t.group.seen[k] = s
+		read(t.group.e, ev)
+		return true, nil
 	}
-	t.group.seen[k] = true
-	read(t.group.e, ev)
+	t.group.seen[k] = readJudged(t.group.e, ev)
 	return true, nil
 }
 
@@ -242,32 +262,11 @@ func read(e *filter.Evaluator, ev Event) {
 	_ = e.Read(bytes.NewReader(ev.Data), ev.Tag)
 }
 
-// complete notes whether every minion a job expects has returned: then
-// it is digested once it has settled, unless more are announced.
-func (t *Tracker) complete(j *job, now time.Time) []Digest {
-	j.deadline = j.timeout
-	if len(j.expected) == 0 || j.missing > 0 {
-		return nil
-	}
-	if t.o.Settle <= 0 {
-		return []Digest{t.finish(j, now)}
-	}
-	j.deadline = minTime(j.timeout, now.Add(t.o.Settle))
-	return nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // finish makes a job's digest, naming who did not return, and moves
 // the job to done.
 func (t *Tracker) finish(j *job, now time.Time) Digest {
 	for _, m := range j.expected {
-		if j.returned[m] {
+		if _, ok := j.returned[m]; ok {
 			continue
 		}
 		why := "Minion did not return. [No response within job_timeout " + t.o.JobTimeout.String() + "]"

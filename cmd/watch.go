@@ -44,6 +44,11 @@ type WatchOptions struct {
 // shorten it.
 var watchSettle = 5 * time.Second
 
+// watchRetry is how long a digest or a silence that reached neither the
+// server nor the spool waits before it is tried again (not at once: the
+// transport is down); tests shorten it.
+var watchRetry = 5 * time.Minute
+
 // usesWatch: all of the real job's settings, and the watch's own.
 const usesWatch = usesSend | useWatch
 
@@ -213,13 +218,17 @@ func (w *watcher) loop(ctx context.Context, lines <-chan []byte) error {
 	}
 }
 
-// arm sets the timer to the tracker's next deadline.
+// arm sets the timer to the next deadline: the tracker's, a silence's,
+// or the retry of what went nowhere (a quiet bus must not hold it).
 func (w *watcher) arm(timer *time.Timer) {
 	next := w.t.Next()
 	if w.exp != nil {
 		if n := w.exp.Next(); !n.IsZero() && (next.IsZero() || n.Before(next)) {
 			next = n
 		}
+	}
+	if len(w.unsent) > 0 && (next.IsZero() || w.retryAt.Before(next)) {
+		next = w.retryAt
 	}
 	d := time.Hour
 	if !next.IsZero() {
@@ -240,7 +249,7 @@ func (w *watcher) send(due []watch.Digest) {
 			// Neither delivered nor spooled (it went to stderr): kept to
 			// be tried again in a while, and the journal is not compacted
 			// meanwhile, so a restart sends it again too.
-			w.unsent, w.retryAt = append(w.unsent, d), w.f.now().Add(5*time.Minute)
+			w.unsent, w.retryAt = append(w.unsent, d), w.f.now().Add(watchRetry)
 			continue
 		}
 		if err := w.journal.Went(d.Key, w.f.now()); err != nil {

@@ -194,7 +194,7 @@ func (w *watcher) sendExpect(due []watch.Overdue) {
 	for _, o := range due {
 		res := w.r.sendNews(w.f, o.Digest(w.r.input).Verdict, w.f.now(), w.verbose)
 		if len(res.lost) > 0 {
-			w.exp.Retry(o, w.f.now().Add(5*time.Minute))
+			w.exp.Retry(o, w.f.now().Add(watchRetry))
 		} else if w.verbose {
 			w.log(fmt.Sprintf("%s: no scheduled %s since %s: reported", o.Minion, o.Schedule, o.Since.Format(time.DateTime)))
 		}

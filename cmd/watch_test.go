@@ -189,3 +189,31 @@ func TestWatchExpectConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// A digest that reached neither the server nor the spool is tried again
+// after watchRetry, though the bus says nothing more.
+func TestWatchRetriesWhatWentNowhere(t *testing.T) {
+	watchSettle, watchRetry = 100*time.Millisecond, time.Second
+	t.Cleanup(func() { watchSettle, watchRetry = 5*time.Second, 5*time.Minute })
+	s := smtptest.Start(t, smtptest.Options{Mode: smtptest.StartTLS, FailData: []error{smtptest.Temp}})
+	dir := t.TempDir()
+	lines, gate, spool := filepath.Join(dir, "bus"), filepath.Join(dir, "gate"), filepath.Join(dir, "spool")
+	if os.WriteFile(lines, []byte(busLines("20261130154129421938")), 0o600) != nil || os.Mkdir(spool, 0o700) != nil {
+		t.Fatal("cannot write the test's files")
+	}
+	bus := fmt.Sprintf("sh -c 'while [ ! -e %s ]; do sleep 0.05; done; cat %s; sleep 30'", gate, lines)
+	stop, errb := startWatch(t, append([]string{"--to", "ops@example.com", "--event-command", bus, "--retry-attempts", "1"},
+		append(transportArgs(t, s), "--spool-dir", spool, "--state-dir", t.TempDir())...))
+	time.Sleep(300 * time.Millisecond) // watch has checked the spool dir: now it breaks
+	if os.Remove(spool) != nil || os.WriteFile(spool, nil, 0o600) != nil || os.WriteFile(gate, nil, 0o600) != nil {
+		t.Fatal("cannot break the spool")
+	}
+	waitMails(s, 1, 10*time.Second)
+	time.Sleep(1500 * time.Millisecond) // a second retry would send it again now
+	if code := stop(); code != 0 {
+		t.Fatalf("watch failed: %s", errb)
+	}
+	if msgs := s.Messages(); len(msgs) != 1 || !strings.Contains(errb.String(), "spooling failed too") {
+		t.Fatalf("%d mails, want the digest once, on its retry: %s", len(msgs), errb)
+	}
+}

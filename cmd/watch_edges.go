@@ -50,7 +50,7 @@ func (w *watcher) loadState() {
 	now := w.f.now()
 	s.Prune(now, 24*time.Hour)
 	for jid, at := range s.Digested {
-		w.t.MarkDone(jid, at)
+		w.t.MarkDone(jid, at, s.Missing[jid])
 	}
 	if s.Mark.IsZero() {
 		s.Mark = now // a first start: the jobs before it are not this watch's
@@ -68,6 +68,8 @@ func (w *watcher) saveState() {
 
 func (w *watcher) saveReconcile() {
 	w.saved = w.f.now()
+	w.rstate.Missing = w.t.Known().Missing
+	w.rstate.Prune(w.saved, 24*time.Hour)
 	if err := w.rstate.Save(w.dir); err != nil {
 		w.f.warn(err.Error())
 	}

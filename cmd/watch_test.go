@@ -160,8 +160,11 @@ func TestWatchReconcile(t *testing.T) {
 		}
 	}
 	calls, _ := os.ReadFile(args)
-	if n := strings.Count(string(calls), "-c /conf jobs.lookup_jid "+jid+" missing=True --out=json"); n != 1 || strings.Count(string(calls), "-c /conf jobs.list_jobs search_function=state.*") < 3 {
-		t.Errorf("salt-run calls (one lookup, a listing per start of the bus):\n%s", calls)
+	// The digest named a minion as not returned: each later start of
+	// the bus looks the job up again for its late return (none came:
+	// no second mail, above).
+	if n := strings.Count(string(calls), "-c /conf jobs.lookup_jid "+jid+" missing=True --out=json"); n < 3 || strings.Count(string(calls), "-c /conf jobs.list_jobs search_function=state.*") < 3 {
+		t.Errorf("salt-run calls (a listing and a lookup per start of the bus):\n%s", calls)
 	}
 }
 

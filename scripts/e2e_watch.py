@@ -41,7 +41,11 @@ exact, so a mail that comes late fails the next scenario.
     minion2 with event.fire_master and a preload of "events" (the master
     fires it unwrapped, like its own): the job's digest, then minion2's
     real return (a change) in a mail of its own: never hidden;
- 9. scale: a /new of E2E_WATCH_SCALE (5000) simulated minions and one
+ 9. late_while_down: a job's digest at job_timeout (15 s) names minion2,
+    still running; watch stopped, minion2 returns, watch started again:
+    the reconcile finds minion2's return in the job cache and mails it
+    late, once;
+10. scale: a /new of E2E_WATCH_SCALE (5000) simulated minions and one
     return each: one digest; watch's RSS and CPU, the master's CPU and the
     time from the last return fired to the mail are printed; with
     E2E_WATCH_REACTOR=N, N returns through the reactor example (one
@@ -616,6 +620,27 @@ def forged(env):
         fail(f"minion2's real return: {mails[0]['Subject']!r}\n{text[:2000]}")
 
 
+def late_while_down(env):
+    """A return that comes after the digest named its minion, while no
+    watch listens: the reconcile mails it late, once."""
+    env.job_timeout(SHORT_JOB_TIMEOUT)
+    jid, release = slow_job(env)
+    mails = env.box.expect(1, "the digest naming minion2, still running", SHORT_JOB_TIMEOUT + 90)
+    text = env.box.text(mails[0])
+    if "did not return" not in mails[0]["Subject"] or jid not in text:
+        fail(f"the digest naming minion2: {mails[0]['Subject']!r}\n{text[:2000]}")
+    env.watch.stop()
+    release()
+    wait_for("minion2's return in the job cache", lambda: returned(env, jid, "minion2"), timeout=90)
+    env.watch.start()
+    ready(env.watch, env.fire, "watch started again")
+    mails = env.box.expect(1, "minion2's late return, found in the job cache", 60 + GROUP_WAIT,
+                           quiet=GROUP_WAIT + GROUP_INTERVAL + 1)
+    text = env.box.text(mails[0])
+    if "a slow change on minion2" not in text or jid not in text or "minion1" in text:
+        fail(f"minion2's late return: {mails[0]['Subject']!r}\n{text[:2000]}")
+
+
 def kill9(env):
     """watch killed -9 between minion1's return and minion2's, started
     again, then minion2 returns: one digest with both."""
@@ -912,6 +937,7 @@ SCENARIOS = [
     ("master_restart", master_restart),
     ("expect", expect),
     ("forged", forged),
+    ("late_while_down", late_while_down),
     ("scale", scale),
 ]
 OPTIONAL = {"master_restart_lost": master_restart_lost}

@@ -68,14 +68,22 @@ type Timed struct {
 // not return. A job in flight gets the returns it missed. A digested
 // job is left alone: what it mailed stands. It returns the events to
 // journal, with their times, and the digests now complete.
+//
+// A digested job is left alone (what it mailed stands), except for the
+// minions its digest named as not returned: a return of theirs the
+// cache now holds came while no watch listened, and is late.
 func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 	jid := f.Job.JID
-	if t.done[jid] != nil || !slices.Contains(t.o.Input.StateFuns, f.Job.Function) {
+	d := t.done[jid]
+	if (d != nil && len(d.missing) == 0) || (d == nil && !slices.Contains(t.o.Input.StateFuns, f.Job.Function)) {
 		return nil, nil, nil
 	}
 	rets, expected, err := parseLookup(f.Lookup)
 	if err != nil {
 		return nil, nil, fmt.Errorf("jobs.lookup_jid %s: %w", jid, err)
+	}
+	if d != nil {
+		expected = slices.DeleteFunc(expected, func(m string) bool { return !d.missing[m] })
 	}
 	var kept []Timed
 	var due []Digest
@@ -86,13 +94,17 @@ func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 		}
 		due = append(due, d...)
 	}
-	if t.jobs[jid] == nil {
+	if d == nil && t.jobs[jid] == nil {
 		data, _ := json.Marshal(map[string]any{"jid": jid, "fun": f.Job.Function, "arg": f.Job.Arguments, "minions": expected})
 		take(Event{Tag: "salt/job/" + jid + "/new", Data: data}, f.Started)
 	}
 	for _, m := range expected {
 		if r, ok := rets[m]; ok {
-			data, _ := json.Marshal(map[string]any{"id": m, "jid": jid, "fun": f.Job.Function, "fun_args": f.Job.Arguments, "return": r})
+			fun := f.Job.Function
+			if fun == "" { // a digested job looked up by jid alone
+				fun = "state.apply"
+			}
+			data, _ := json.Marshal(map[string]any{"id": m, "jid": jid, "fun": fun, "fun_args": f.Job.Arguments, "return": r})
 			take(Event{Tag: "salt/job/" + jid + "/ret/" + m, Data: data}, now)
 		}
 	}
@@ -129,17 +141,24 @@ func parseLookup(out []byte) (map[string]json.RawMessage, []string, error) {
 }
 
 // Known is what the watch knows of jobs, for a reconcile running beside
-// it: the jids it digested, and the start of the oldest job in flight.
+// it: the jids it digested, those whose digest named minions that have
+// not returned since (with them), and the start of the oldest job in
+// flight.
 type Known struct {
-	Done   map[string]bool
-	Oldest string // a jid; "" when nothing is in flight
+	Done    map[string]bool
+	Missing map[string][]string
+	Oldest  string // a jid; "" when nothing is in flight
 }
 
 // Known snapshots the digested and in-flight jobs.
 func (t *Tracker) Known() Known {
-	k := Known{Done: make(map[string]bool, len(t.done))}
-	for jid := range t.done {
+	k := Known{Done: make(map[string]bool, len(t.done)), Missing: map[string][]string{}}
+	for jid, d := range t.done {
 		k.Done[jid] = true
+		for m := range d.missing {
+			k.Missing[jid] = append(k.Missing[jid], m)
+		}
+		slices.Sort(k.Missing[jid])
 	}
 	if jids := t.jidsInOrder(); len(jids) > 0 {
 		k.Oldest = jids[0]
@@ -149,10 +168,15 @@ func (t *Tracker) Known() Known {
 
 // MarkDone records a job digested before a restart (the reconcile
 // state keeps them: the journal forgets once nothing is in flight), so
-// that no reconcile digests it again.
-func (t *Tracker) MarkDone(jid string, at time.Time) {
+// that no reconcile digests it again, with the minions its digest named
+// as not returned.
+func (t *Tracker) MarkDone(jid string, at time.Time, missing []string) {
 	if t.done[jid] == nil && t.jobs[jid] == nil {
-		t.done[jid] = &doneJob{returned: map[string]judged{}, at: at}
+		d := &doneJob{returned: map[string]judged{}, at: at, missing: map[string]bool{}}
+		for _, m := range missing {
+			d.missing[m] = true
+		}
+		t.done[jid] = d
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -81,10 +82,52 @@ type Reconciler struct {
 	Log    func(string)
 }
 
+// maxLateLookups bounds the digested jobs looked up again for minions
+// their digest named as not returned (the newest first): a minion down
+// for a day leaves one such job per run.
+const maxLateLookups = 50
+
 // Jobs lists the state jobs started since from (and not in k.Done),
-// and looks each up. A job whose lookup fails is said and skipped:
-// the others still count.
+// and looks each up; then the digested jobs whose digest named minions
+// that have not returned since (k.Missing), newest first: their returns
+// may have come while no watch listened. A job whose lookup fails is
+// said and skipped: the others still count.
 func (r *Reconciler) Jobs(ctx context.Context, from time.Time, k Known, found func(Found)) error {
+	if err := r.listed(ctx, from, k, found); err != nil {
+		return err
+	}
+	jids := make([]string, 0, len(k.Missing))
+	for jid := range k.Missing {
+		jids = append(jids, jid)
+	}
+	slices.Sort(jids)
+	slices.Reverse(jids)
+	for i, jid := range jids {
+		if i == maxLateLookups {
+			r.Log(fmt.Sprintf("%d more digested jobs with minions that did not return are not looked up again", len(jids)-i))
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		r.lookup(ctx, ListedJob{JID: jid}, found)
+	}
+	return ctx.Err()
+}
+
+// lookup asks the job cache for one job's returns.
+func (r *Reconciler) lookup(ctx context.Context, j ListedJob, found func(Found)) {
+	look, err := r.Runner.Output(ctx, append(r.Run[:len(r.Run):len(r.Run)], "jobs.lookup_jid", j.JID, "missing=True", "--out=json"))
+	if err != nil {
+		r.Log(err.Error())
+		return
+	}
+	started, _ := JIDTime(j.JID, r.Loc)
+	found(Found{Job: j, Lookup: look, Started: started})
+}
+
+// listed reconciles the state jobs the cache lists since from.
+func (r *Reconciler) listed(ctx context.Context, from time.Time, k Known, found func(Found)) error {
 	start := from.In(r.Loc).Format("2006-01-02 15:04:05")
 	out, err := r.Runner.Output(ctx, append(r.Run[:len(r.Run):len(r.Run)], "jobs.list_jobs", "search_function=state.*", "start_time="+start, "--out=json"))
 	if err != nil {
@@ -98,16 +141,11 @@ func (r *Reconciler) Jobs(ctx context.Context, from time.Time, k Known, found fu
 	// jids say it again.
 	fromJID := from.In(r.Loc).Format("20060102150405")
 	for _, j := range jobs {
+		// a digested job with minions missing is looked up after these
 		if j.JID < fromJID || k.Done[j.JID] || ctx.Err() != nil {
 			continue
 		}
-		look, err := r.Runner.Output(ctx, append(r.Run[:len(r.Run):len(r.Run)], "jobs.lookup_jid", j.JID, "missing=True", "--out=json"))
-		if err != nil {
-			r.Log(err.Error())
-			continue
-		}
-		started, _ := JIDTime(j.JID, r.Loc)
-		found(Found{Job: j, Lookup: look, Started: started})
+		r.lookup(ctx, j, found)
 	}
 	return ctx.Err()
 }

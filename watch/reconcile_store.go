@@ -21,6 +21,9 @@ import (
 type ReconcileState struct {
 	Mark     time.Time            `json:"mark"`
 	Digested map[string]time.Time `json:"digested"`
+	// Missing: the digested jobs whose digest named minions that have
+	// not returned since, with them (their late returns are looked for).
+	Missing map[string][]string `json:"missing,omitempty"`
 }
 
 // Went records a job's digest; other digests (groups, expect reports)
@@ -41,6 +44,11 @@ func (s *ReconcileState) Prune(now time.Time, keep time.Duration) {
 	for jid, at := range s.Digested {
 		if now.Sub(at) > keep {
 			delete(s.Digested, jid)
+		}
+	}
+	for jid := range s.Missing {
+		if _, ok := s.Digested[jid]; !ok {
+			delete(s.Missing, jid)
 		}
 	}
 }

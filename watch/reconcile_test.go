@@ -44,7 +44,22 @@ func TestReconcile(t *testing.T) {
 		}{
 			{"never seen, older than job_timeout: digested, naming who did not return", nil, 2 * time.Hour, []string{"minion1:failed,minion2:noreturn"}},
 			{"never seen, still young: in flight, digested at its deadline", nil, time.Minute, []string{"minion1:failed,minion2:noreturn"}},
-			{"digested already: left alone", func(tr *Tracker) { tr.MarkDone(f.Job.JID, f.Started) }, 2 * time.Hour, nil},
+			{"digested already: left alone", func(tr *Tracker) { tr.MarkDone(f.Job.JID, f.Started, nil) }, 2 * time.Hour, nil},
+			{"digested before a restart, naming both: minion1's return in the cache is late", func(tr *Tracker) {
+				tr.MarkDone(f.Job.JID, f.Started.Add(time.Hour), []string{"minion1", "minion2"})
+			}, 2 * time.Hour, []string{"minion1:failed"}},
+			{"digested in this run, naming both: the same", func(tr *Tracker) {
+				tr.Handle(newJob(f.Job.JID, "minion1", "minion2"), f.Started)
+				if ds := tr.Due(f.Started.Add(time.Hour)); len(ds) != 1 {
+					t.Fatalf("the job's digest: %q", summary(ds))
+				}
+				if k := tr.Known(); strings.Join(k.Missing[f.Job.JID], ",") != "minion1,minion2" {
+					t.Fatalf("known missing: %+v", k.Missing)
+				}
+			}, 2 * time.Hour, []string{"minion1:failed"}},
+			{"digested, minion1 returned before: left alone", func(tr *Tracker) {
+				tr.MarkDone(f.Job.JID, f.Started.Add(time.Hour), []string{"minion2"})
+			}, 2 * time.Hour, nil},
 			{"in flight, a return missed: taken, and counted once", func(tr *Tracker) {
 				tr.Handle(newJob(f.Job.JID, "minion1", "minion2"), f.Started)
 			}, time.Minute, []string{"minion1:failed,minion2:noreturn"}},
@@ -158,6 +173,19 @@ func TestReconcilerJobs(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("a digested job, or one older than from (Salt without dateutil ignores start_time), was looked up: %+v", got)
 	}
+	// A digested job whose digest named minions missing is looked up
+	// again, listed or not (older than from), the newest first.
+	_ = os.Remove(args)
+	older := "20261129090000000001"
+	missing := Known{Done: map[string]bool{"20261130170219500522": true, older: true},
+		Missing: map[string][]string{"20261130170219500522": {"minion2"}, older: {"minion2"}}}
+	_ = r.Jobs(context.Background(), from, missing, func(f Found) { got = append(got, f) })
+	calls, _ = os.ReadFile(args)
+	want = "-c /conf jobs.list_jobs search_function=state.* start_time=2026-11-30 17:00:00 --out=json\n" +
+		"-c /conf jobs.lookup_jid 20261130170219500522 missing=True --out=json\n-c /conf jobs.lookup_jid " + older + " missing=True --out=json\n"
+	if len(got) != 2 || got[0].Job.JID != "20261130170219500522" || got[1].Job.JID != older || string(calls) != want {
+		t.Errorf("found %d jobs; salt-run called as\n%s want\n%s", len(got), calls, want)
+	}
 }
 
 func TestRunnerFails(t *testing.T) {
@@ -184,13 +212,14 @@ func TestReconcileStateSaveLoad(t *testing.T) {
 	s.Went(jid1, t0)
 	s.Went("group-123", t0)
 	s.Went(jid2, t0.Add(-48*time.Hour))
+	s.Missing = map[string][]string{jid1: {"m2"}, jid2: {"m2"}}
 	s.Prune(t0, 24*time.Hour)
 	if err := s.Save(dir); err != nil {
 		t.Fatal(err)
 	}
 	back, err := LoadReconcile(dir)
-	if err != nil || !back.Mark.Equal(t0) || len(back.Digested) != 1 || back.Digested[jid1].IsZero() {
-		t.Errorf("read back %+v %v: want the mark and %s only", back, err, jid1)
+	if err != nil || !back.Mark.Equal(t0) || len(back.Digested) != 1 || back.Digested[jid1].IsZero() || len(back.Missing) != 1 || back.Missing[jid1][0] != "m2" {
+		t.Errorf("read back %+v %v: want the mark and %s only, with its missing minion", back, err, jid1)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "reconcile.json"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)

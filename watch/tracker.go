@@ -69,10 +69,13 @@ type job struct {
 	e        *filter.Evaluator
 }
 
-// doneJob is a digested job: who returned, how judged, and when it went.
+// doneJob is a digested job: who returned, how judged, and when it
+// went; and who its digest named as not returned and has not since (a
+// reconcile looks for their returns in the job cache).
 type doneJob struct {
 	returned map[string]judged
 	at       time.Time
+	missing  map[string]bool
 }
 
 // collector gathers returns with no /new for one window.
@@ -193,6 +196,7 @@ func (t *Tracker) ret(ti tagInfo, h header, ev Event, now time.Time) (bool, []Di
 			return false, nil
 		}
 		d.returned[ti.minion] = filter.OK
+		delete(d.missing, ti.minion)
 		if !now.After(d.at) {
 			// A return from before the digest went, replayed after a
 			// restart that knew the job as digested: its digest held it.
@@ -265,10 +269,12 @@ func read(e *filter.Evaluator, ev Event) {
 // finish makes a job's digest, naming who did not return, and moves
 // the job to done.
 func (t *Tracker) finish(j *job, now time.Time) Digest {
+	missing := map[string]bool{}
 	for _, m := range j.expected {
 		if _, ok := j.returned[m]; ok {
 			continue
 		}
+		missing[m] = true
 		why := "Minion did not return. [No response within job_timeout " + t.o.JobTimeout.String() + "]"
 		if j.started[m] {
 			why = "Minion did not return. [It accepted the job and was still running at job_timeout " + t.o.JobTimeout.String() + "]"
@@ -277,7 +283,7 @@ func (t *Tracker) finish(j *job, now time.Time) Digest {
 		read(j.e, Event{Tag: "salt/job/" + j.jid + "/ret/" + m, Data: miss})
 	}
 	delete(t.jobs, j.jid)
-	t.done[j.jid] = &doneJob{returned: j.returned, at: now}
+	t.done[j.jid] = &doneJob{returned: j.returned, at: now, missing: missing}
 	return Digest{Key: j.jid, Verdict: j.e.Verdict()}
 }
 

@@ -209,7 +209,7 @@ func TestForgedEvents(t *testing.T) {
 // a return after its digest is late.
 func TestDigestedBeforeReplay(t *testing.T) {
 	tr := NewTracker(opts())
-	tr.MarkDone(jid1, t0.Add(time.Minute))
+	tr.MarkDone(jid1, t0.Add(time.Minute), nil)
 	if keep, _ := tr.Handle(ret(jid1, "m1", ""), t0); keep {
 		t.Error("a return from before the digest was kept")
 	}

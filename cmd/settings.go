@@ -56,6 +56,7 @@ type Config struct {
 		EventCommand                         string
 		JobTimeout, GroupWait, GroupInterval time.Duration
 		KeysCommand, RunnerCommand           string
+		FindJobCommand                       string
 		// Expect is YAML only (a list of maps): the dead-man rules.
 		Expect []watch.Rule
 	}
@@ -158,6 +159,7 @@ var settings = []setting{
 	{key: "watch.group_interval", flagName: "group-interval", ptr: func(c *Config) any { return &c.Watch.GroupInterval }, use: useWatch, def: "5m", help: "the least time between two mails of such returns"},
 	{key: "watch.keys_command", flagName: "keys-command", ptr: func(c *Config) any { return &c.Watch.KeysCommand }, use: useWatch, def: DefaultKeysCommand, help: "the command that lists the master's keys as JSON (the known minions of watch.expect)"},
 	{key: "watch.runner_command", flagName: "runner-command", ptr: func(c *Config) any { return &c.Watch.RunnerCommand }, use: useWatch, def: "salt-run", help: "the salt-run that asks the job cache after each start of the event command (default: the event command's own, when it is salt-run)"},
+	{key: "watch.find_job_command", flagName: "find-job-command", ptr: func(c *Config) any { return &c.Watch.FindJobCommand }, use: useWatch, def: DefaultFindJobCommand, help: "the salt that asks, at a job's job_timeout, the minions that did not return whether they still run it; the minions and saltutil.find_job <jid> are appended; a bare salt is the event command's own, with its -c, when that is a salt-run; empty: ask no one"},
 	{key: "forget_after", ptr: func(c *Config) any { return &c.ForgetAfter }, use: useMemory, def: "720h", help: "forget a remembered state not seen in a run for this long (a state that no longer exists); 0: never"},
 }
 

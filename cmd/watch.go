@@ -62,7 +62,8 @@ func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 bus through the event command. Each state job announced by
 salt/job/<jid>/new gets one digest, when every targeted minion has
 returned or when job_timeout has passed (naming those that did not
-return). Returns of no announced job (scheduled runs, salt-call) go in
+return, each asked first with saltutil.find_job: still running the job,
+up but not running it, or no answer). Returns of no announced job (scheduled runs, salt-call) go in
 one mail per group_wait window. What is in flight is kept in a journal
 under the state dir: a watch killed or restarted loses no job. After
 each start of the event command, the job cache is asked for the state
@@ -144,6 +145,11 @@ type watcher struct {
 	// unsent: digests that went nowhere, tried again from retryAt on.
 	unsent  []watch.Digest
 	retryAt time.Time
+	// findJob: the salt that asks, at a job's job_timeout, the minions
+	// that did not return (nil: none are asked); findSlots: one token a
+	// find_job running.
+	findJob   []string
+	findSlots chan struct{}
 }
 
 // watchSetup checks the watch's settings and replays its journal.
@@ -166,8 +172,12 @@ func (r *resolved) watchSetup(f *Factory) (*watcher, error) {
 	if err := w.setupEdges(); err != nil {
 		return nil, err
 	}
+	findJobWait, err := w.setupFindJob()
+	if err != nil {
+		return nil, err
+	}
 	w.t = watch.NewTracker(watch.Options{JobTimeout: wc.JobTimeout, GroupWait: wc.GroupWait, GroupInterval: wc.GroupInterval, Settle: watchSettle, Remember: 24 * time.Hour, Input: r.input,
-		Scheduled: w.scheduled})
+		Scheduled: w.scheduled, FindJobWait: findJobWait})
 	w.loadState()
 	j, pending, err := watch.OpenJournal(w.dir, w.t)
 	if err != nil {
@@ -182,6 +192,7 @@ func (w *watcher) loop(ctx context.Context, lines <-chan []byte) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		w.askFindJob(ctx)
 		w.arm(timer)
 		select {
 		case <-ctx.Done():

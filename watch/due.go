@@ -12,7 +12,7 @@ import (
 func (t *Tracker) Due(now time.Time) []Digest {
 	var out []Digest
 	for _, jid := range t.jidsInOrder() {
-		if j := t.jobs[jid]; !now.Before(j.deadline) {
+		if j := t.jobs[jid]; !now.Before(j.deadline) && !t.hold(j, now) {
 			out = append(out, t.finish(j, now))
 		}
 	}

@@ -26,7 +26,8 @@ type Runner struct {
 }
 
 // Output runs argv and returns its stdout; a failure says the command
-// and the end of its stderr.
+// and the end of its stderr. A command that exits non-zero returns what
+// it printed too (salt exits 2 when no minion answered, and prints {}).
 func (r Runner) Output(ctx context.Context, argv []string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
@@ -56,7 +57,7 @@ func (r Runner) Output(ctx context.Context, argv []string) ([]byte, error) {
 	case rerr != nil:
 		return nil, fmt.Errorf("%q: %w", strings.Join(argv, " "), rerr)
 	case werr != nil:
-		return nil, fmt.Errorf("%q: %w: %s", strings.Join(argv, " "), werr, bytes.TrimSpace(stderr.b))
+		return b, fmt.Errorf("%q: %w: %s", strings.Join(argv, " "), werr, bytes.TrimSpace(stderr.b))
 	}
 	return b, nil
 }

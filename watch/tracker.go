@@ -31,6 +31,10 @@ type Options struct {
 	// Scheduled hears each scheduled return (its minion, its schedule,
 	// when it came), whatever its function: the dead-man rules' clock.
 	Scheduled func(minion, schedule string, at time.Time)
+	// FindJobWait: how long a job past its JobTimeout with minions
+	// missing waits for saltutil.find_job's answers (findjob.go); 0:
+	// none are asked.
+	FindJobWait time.Duration
 }
 
 // Digest is what one mail reports: a job's returns with the minions
@@ -53,6 +57,7 @@ type Tracker struct {
 	group   *collector           // returns with no /new
 	lastOut time.Time            // when the last group digest went
 	sched   map[string]schedSeen // minion, schedule, pid: seen (multi-master)
+	asks    []Ask                // jobs held to ask their minions (findjob.go)
 }
 
 // job is an announced state job in flight.
@@ -64,9 +69,11 @@ type job struct {
 	started  map[string]bool // accepted the job (3008 --start-event)
 	relays   map[string]bool // syndics that relay this job
 	missing  int             // expected minions that have not returned
-	timeout  time.Time       // its /new + JobTimeout
+	timeout  time.Time       // its /new + JobTimeout; once held to ask, + FindJobWait
 	deadline time.Time       // timeout, or sooner while it settles
 	e        *filter.Evaluator
+	// answers: saltutil.find_job's, once asked (findjob.go)
+	answers map[string]FindJob
 }
 
 // doneJob is a digested job: who returned, how judged, and when it
@@ -275,11 +282,7 @@ func (t *Tracker) finish(j *job, now time.Time) Digest {
 			continue
 		}
 		missing[m] = true
-		why := "Minion did not return. [No response within job_timeout " + t.o.JobTimeout.String() + "]"
-		if j.started[m] {
-			why = "Minion did not return. [It accepted the job and was still running at job_timeout " + t.o.JobTimeout.String() + "]"
-		}
-		miss, _ := json.Marshal(map[string]any{"id": m, "jid": j.jid, "fun": j.fun, "return": why})
+		miss, _ := json.Marshal(map[string]any{"id": m, "jid": j.jid, "fun": j.fun, "return": t.noReturn(j, m)})
 		read(j.e, Event{Tag: "salt/job/" + j.jid + "/ret/" + m, Data: miss})
 	}
 	delete(t.jobs, j.jid)

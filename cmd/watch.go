@@ -103,6 +103,8 @@ func runWatch(opts *WatchOptions) error {
 		defer stop()
 	}
 	w.verbose = opts.Verbose
+	// the reconcile's goroutine says what failed through the loop
+	w.rec.Log = func(s string) { w.do(ctx, func() { w.log(s) }) }
 	w.send(w.pending)
 	lines := make(chan []byte, 256)
 	bus := &watch.Bus{Command: w.command, Env: childEnv(os.Environ()), Log: func(s string) { fmt.Fprintln(f.Stderr, "saltmail: watch: "+s) },

@@ -83,6 +83,13 @@ type Reconciler struct {
 	Log    func(string)
 }
 
+// log says s, if the caller listens.
+func (r *Reconciler) log(s string) {
+	if r.Log != nil {
+		r.Log(s)
+	}
+}
+
 // maxLateLookups bounds the digested jobs looked up again for minions
 // their digest named as not returned (the newest first): a minion down
 // for a day leaves one such job per run.
@@ -105,7 +112,7 @@ func (r *Reconciler) Jobs(ctx context.Context, from time.Time, k Known, found fu
 	slices.Reverse(jids)
 	for i, jid := range jids {
 		if i == maxLateLookups {
-			r.Log(fmt.Sprintf("%d more digested jobs with minions that did not return are not looked up again", len(jids)-i))
+			r.log(fmt.Sprintf("%d more digested jobs with minions that did not return are not looked up again", len(jids)-i))
 			break
 		}
 		if ctx.Err() != nil {
@@ -120,7 +127,7 @@ func (r *Reconciler) Jobs(ctx context.Context, from time.Time, k Known, found fu
 func (r *Reconciler) lookup(ctx context.Context, j ListedJob, found func(Found)) {
 	look, err := r.Runner.Output(ctx, append(r.Run[:len(r.Run):len(r.Run)], "jobs.lookup_jid", j.JID, "missing=True", "--out=json"))
 	if err != nil {
-		r.Log(err.Error())
+		r.log(err.Error())
 		return
 	}
 	started, _ := JIDTime(j.JID, r.Loc)

@@ -69,7 +69,17 @@ func (w *watcher) findJobOf(ctx context.Context, a watch.Ask) {
 	if perr != nil && err == nil {
 		err = perr
 	}
-	w.do(ctx, func() { w.answered(a, answers, err) })
+	// The job cache may hold returns the bus never showed (fired while
+	// the event command reconnected to a restarted master): they count.
+	f, lerr := w.rec.Lookup(ctx, watch.ListedJob{JID: a.JID})
+	w.do(ctx, func() {
+		if lerr == nil {
+			w.reconciled(f)
+		} else if ctx.Err() == nil {
+			w.log(fmt.Sprintf("job %s: %v", a.JID, lerr))
+		}
+		w.answered(a, answers, err)
+	})
 }
 
 // answered digests a job with its minions' answers, or without them

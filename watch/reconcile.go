@@ -74,8 +74,8 @@ type Timed struct {
 // cache now holds came while no watch listened, and is late.
 func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 	jid := f.Job.JID
-	d := t.done[jid]
-	if (d != nil && len(d.missing) == 0) || (d == nil && !slices.Contains(t.o.Input.StateFuns, f.Job.Function)) {
+	d, j := t.done[jid], t.jobs[jid]
+	if (d != nil && len(d.missing) == 0) || (d == nil && j == nil && !slices.Contains(t.o.Input.StateFuns, f.Job.Function)) {
 		return nil, nil, nil
 	}
 	rets, expected, err := parseLookup(f.Lookup)
@@ -94,14 +94,17 @@ func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 		}
 		due = append(due, d...)
 	}
-	if d == nil && t.jobs[jid] == nil {
+	if d == nil && j == nil {
 		data, _ := json.Marshal(map[string]any{"jid": jid, "fun": f.Job.Function, "arg": f.Job.Arguments, "minions": expected})
 		take(Event{Tag: "salt/job/" + jid + "/new", Data: data}, f.Started)
 	}
 	for _, m := range expected {
 		if r, ok := rets[m]; ok {
 			fun := f.Job.Function
-			if fun == "" { // a digested job looked up by jid alone
+			switch { // a job looked up by jid alone
+			case fun == "" && j != nil:
+				fun = j.fun
+			case fun == "":
 				fun = "state.apply"
 			}
 			data, _ := json.Marshal(map[string]any{"id": m, "jid": jid, "fun": fun, "fun_args": f.Job.Arguments, "return": r})

@@ -125,13 +125,23 @@ func (r *Reconciler) Jobs(ctx context.Context, from time.Time, k Known, found fu
 
 // lookup asks the job cache for one job's returns.
 func (r *Reconciler) lookup(ctx context.Context, j ListedJob, found func(Found)) {
-	look, err := r.Runner.Output(ctx, append(r.Run[:len(r.Run):len(r.Run)], "jobs.lookup_jid", j.JID, "missing=True", "--out=json"))
+	f, err := r.Lookup(ctx, j)
 	if err != nil {
 		r.log(err.Error())
 		return
 	}
+	found(f)
+}
+
+// Lookup asks the job cache for one job's returns (jobs.lookup_jid
+// missing=True).
+func (r *Reconciler) Lookup(ctx context.Context, j ListedJob) (Found, error) {
+	look, err := r.Runner.Output(ctx, append(r.Run[:len(r.Run):len(r.Run)], "jobs.lookup_jid", j.JID, "missing=True", "--out=json"))
+	if err != nil {
+		return Found{}, err
+	}
 	started, _ := JIDTime(j.JID, r.Loc)
-	found(Found{Job: j, Lookup: look, Started: started})
+	return Found{Job: j, Lookup: look, Started: started}, nil
 }
 
 // listed reconciles the state jobs the cache lists since from.

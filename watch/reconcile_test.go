@@ -228,3 +228,26 @@ func TestReconcileStateSaveLoad(t *testing.T) {
 		t.Error("a corrupt state was taken")
 	}
 }
+
+// A job held at its deadline (find_job) is looked up by jid alone: the
+// return the bus never showed counts, with the job's own function.
+func TestReconcileHeldJobByJID(t *testing.T) {
+	f := cached(t, "salt-3008.4")
+	o := opts()
+	o.FindJobWait = time.Minute
+	tr := NewTracker(o)
+	tr.Handle(ev("salt/job/"+f.Job.JID+"/new", `{"fun": "state.highstate", "minions": ["minion1", "minion2"]}`), f.Started)
+	if ds := tr.Due(f.Started.Add(time.Hour)); len(ds) != 0 || len(tr.Asks()) != 1 {
+		t.Fatalf("the job was not held to ask its minions: %q", summary(ds))
+	}
+	byJID := Found{Job: ListedJob{JID: f.Job.JID}, Lookup: f.Lookup, Started: f.Started}
+	now := f.Started.Add(time.Hour + time.Second)
+	kept, due, err := tr.Reconcile(byJID, now)
+	if err != nil || len(kept) != 1 || !strings.Contains(string(kept[0].Event.Data), `"fun":"state.highstate"`) {
+		t.Fatalf("kept %+v, %v", kept, err)
+	}
+	due = append(due, tr.Answer(f.Job.JID, map[string]FindJob{"minion2": NoAnswer}, now)...)
+	if got := strings.Join(summary(due), "|"); got != "minion1:failed,minion2:noreturn" {
+		t.Errorf("digests %q", got)
+	}
+}

@@ -272,7 +272,7 @@ func (w *watcher) send(due []watch.Digest) {
 		for _, jid := range d.JIDs { // a group's jobs: a reconcile must not mail them again
 			w.rstate.Went(jid, w.f.now())
 		}
-		went = went || watch.IsJID(d.Key) || len(d.JIDs) > 0
+		went = true // a group of late returns moved the minions missing too
 		if w.verbose {
 			fmt.Fprintf(w.f.Stderr, "saltmail: watch: digest %s done (%s)\n", d.Key, w.t)
 		}

@@ -53,10 +53,14 @@ func (w *watcher) askFindJob(ctx context.Context) {
 }
 
 func (w *watcher) findJobOf(ctx context.Context, a watch.Ask) {
+	// A job digested without its answers is asked no more: asks that
+	// wait for a slot do not pile up behind a slow salt.
+	stale, cancel := context.WithDeadline(ctx, a.Until)
+	defer cancel()
 	select {
 	case w.findSlots <- struct{}{}:
 		defer func() { <-w.findSlots }()
-	case <-ctx.Done():
+	case <-stale.Done():
 		return
 	}
 	argv := append(w.findJob[:len(w.findJob):len(w.findJob)], strings.Join(a.Minions, ","), "saltutil.find_job", a.JID)

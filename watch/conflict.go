@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"strings"
 	"time"
 
 	"github.com/saltmail/saltmail/filter"
@@ -19,16 +20,22 @@ import (
 // judged is how a return was judged: the worst is kept per (jid, minion).
 type judged = filter.Status
 
-// readJudged reads a return into e and says how it was judged; a return
-// that adds no minion (unreadable) counts as OK, so that any later copy
-// that says more is taken.
+// readJudged reads a return into e and says how its minion was judged:
+// the worst of the results it adds under the tag's minion (a return may
+// hold several, some under other names, which judge no copy of this
+// one); none (unreadable) counts as OK, so that any later copy that
+// says more is taken.
 func readJudged(e *filter.Evaluator, ev Event) judged {
 	n := len(e.Verdict().Results)
 	read(e, ev)
-	if rs := e.Verdict().Results; len(rs) > n {
-		return rs[len(rs)-1].Status
+	id := ev.Tag[strings.LastIndex(ev.Tag, "/ret/")+len("/ret/"):]
+	s := filter.OK
+	for _, r := range e.Verdict().Results[n:] {
+		if r.ID == id {
+			s = max(s, r.Status)
+		}
 	}
-	return filter.OK
+	return s
 }
 
 // worse says whether a copy of a return already taken as was is judged

@@ -47,3 +47,32 @@ func TestWorseCopyIsNotADuplicate(t *testing.T) {
 		})
 	}
 }
+
+// A worse copy of a return of a job still in flight goes in a group
+// mail, but the job stays in flight: its own digest names who did not
+// return, and no restart takes it for digested.
+func TestWorseCopyKeepsTheJobInFlight(t *testing.T) {
+	tr := NewTracker(opts())
+	evs := []Event{newJob(jid1, "m1", "m2"), clean(jid1, "m1", ""), ret(jid1, "m1", "")}
+	ds := run(tr, evs, t0.Add(time.Minute))
+	if got := strings.Join(summary(ds), " | "); got != "m1:failed" || len(ds[0].JIDs) != 0 || tr.jobs[jid1] == nil {
+		t.Fatalf("the group: %q, jobs %v; in flight: %v", got, ds[0].JIDs, tr.jobs[jid1] != nil)
+	}
+	if _, due := tr.Handle(ret(jid1, "m2", ""), t0.Add(2*time.Minute)); len(due) != 0 {
+		t.Fatalf("digested before it settled: %q", summary(due))
+	}
+	if got := strings.Join(summary(tr.Due(t0.Add(3*time.Minute))), " | "); got != "m1,m2:failed" {
+		t.Errorf("the job's digest: %q", got)
+	}
+}
+
+// A forged copy that holds several results (one under a look-alike
+// name, in error) judges the tag's minion by its own results only: it
+// cannot make the real failure "no worse".
+func TestForgedCopyWithSeveralResults(t *testing.T) {
+	forged := ev("salt/job/"+jid1+"/ret/m2", `{"cmd": "_return", "fun": "state.apply", "id": "m2", "jid": "`+jid1+`", "return": {"outputter": "highstate", "data": {"m2": {"test_|-a_|-a_|-succeed_without_changes": {"result": true, "changes": {}, "comment": "fine", "__run_num__": 0}}, "m2 ": "x"}}}`)
+	got := strings.Join(summary(run(NewTracker(opts()), []Event{newJob(jid1, "m1", "m2"), ret(jid1, "m1", ""), forged, ret(jid1, "m2", "")}, t0.Add(2*time.Hour))), " | ")
+	if !strings.Contains(got, "m2:failed") {
+		t.Errorf("m2's real failure is in no digest: %q", got)
+	}
+}

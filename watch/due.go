@@ -88,6 +88,9 @@ func (t *Tracker) groupDone(g *collector, now time.Time) []string {
 	var jids []string
 	for k := range g.seen {
 		jid, minion, _ := strings.Cut(k, "/")
+		if t.jobs[jid] != nil {
+			continue // a worse copy of a job in flight: its own digest records the job
+		}
 		d := t.done[jid]
 		if d == nil {
 			d = &doneJob{returned: map[string]judged{}, at: now}

@@ -34,6 +34,7 @@ const (
 type Ask struct {
 	JID     string
 	Minions []string
+	Until   time.Time // when the job is digested without the answers
 }
 
 // hold keeps a job that reached its job_timeout with minions missing
@@ -51,7 +52,7 @@ func (t *Tracker) hold(j *job, now time.Time) bool {
 	j.answers = map[string]FindJob{}
 	j.timeout = now.Add(t.o.FindJobWait)
 	j.deadline = j.timeout
-	t.asks = append(t.asks, Ask{JID: j.jid, Minions: pending})
+	t.asks = append(t.asks, Ask{JID: j.jid, Minions: pending, Until: j.timeout})
 	return true
 }
 

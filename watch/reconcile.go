@@ -82,8 +82,11 @@ func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("jobs.lookup_jid %s: %w", jid, err)
 	}
-	if d != nil {
+	switch {
+	case d != nil:
 		expected = slices.DeleteFunc(expected, func(m string) bool { return !d.missing[m] })
+	case j != nil: // what it holds is not judged again
+		expected = slices.DeleteFunc(expected, func(m string) bool { _, ok := j.returned[m]; return ok })
 	}
 	var kept []Timed
 	var due []Digest
@@ -104,6 +107,8 @@ func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 			switch { // a job looked up by jid alone
 			case fun == "" && j != nil:
 				fun = j.fun
+			case fun == "" && len(t.o.Input.StateFuns) > 0:
+				fun = t.o.Input.StateFuns[0] // one filter judges as a state run
 			case fun == "":
 				fun = "state.apply"
 			}

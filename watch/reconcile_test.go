@@ -251,3 +251,26 @@ func TestReconcileHeldJobByJID(t *testing.T) {
 		t.Errorf("digests %q", got)
 	}
 }
+
+// With state_funs that leave out state.apply, a late return found by
+// jid alone is still judged as a state run: its failure is mailed.
+func TestLateLookupWithOwnStateFuns(t *testing.T) {
+	o := opts()
+	o.Input.StateFuns = []string{"state.highstate"}
+	tr := NewTracker(o)
+	tr.Handle(ev("salt/job/"+jid1+"/new", `{"fun": "state.highstate", "jid": "`+jid1+`", "minions": ["m1", "m2"], "arg": []}`), t0)
+	if ds := tr.Due(t0.Add(2 * time.Hour)); len(ds) != 1 {
+		t.Fatalf("the job's digest: %q", summary(ds))
+	}
+	look := []byte(`{"m1": "Minion did not return", "m2": {"cmd_|-a_|-false_|-run": {"result": false, "changes": {}, "comment": "failed", "__run_num__": 0}}}`)
+	_, due, err := tr.Reconcile(Found{Job: ListedJob{JID: jid1}, Lookup: look}, t0.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := tr.Next(); !n.IsZero(); n = tr.Next() {
+		due = append(due, tr.Due(n)...)
+	}
+	if got := strings.Join(summary(due), " | "); got != "m2:failed" {
+		t.Errorf("m2's late failure: %q; still looked up: %v", got, tr.Known().Missing)
+	}
+}

@@ -178,7 +178,7 @@ func (r *resolved) watchSetup(f *Factory) (*watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.t = watch.NewTracker(watch.Options{JobTimeout: wc.JobTimeout, GroupWait: wc.GroupWait, GroupInterval: wc.GroupInterval, Settle: watchSettle, Remember: 24 * time.Hour, Input: r.input,
+	w.t = watch.NewTracker(watch.Options{JobTimeout: wc.JobTimeout, GroupWait: wc.GroupWait, GroupInterval: wc.GroupInterval, Settle: watchSettle, Remember: 24 * time.Hour, Input: r.input, Local: time.Local,
 		Scheduled: w.scheduled, FindJobWait: findJobWait})
 	w.loadState()
 	j, pending, err := watch.OpenJournal(w.dir, w.t)

@@ -52,6 +52,9 @@ func (w *watcher) loadState() {
 	for jid, at := range s.Digested {
 		w.t.MarkDone(jid, at, s.Missing[jid])
 	}
+	if s.JIDUTC != nil {
+		w.t.SetJIDZone(*s.JIDUTC)
+	}
 	if s.Mark.IsZero() {
 		s.Mark = now // a first start: the jobs before it are not this watch's
 	}
@@ -69,6 +72,9 @@ func (w *watcher) saveState() {
 func (w *watcher) saveReconcile() {
 	w.saved = w.f.now()
 	w.rstate.Missing = w.t.Known().Missing
+	if utc, known := w.t.JIDZone(); known {
+		w.rstate.JIDUTC = &utc
+	}
 	w.rstate.Prune(w.saved, 24*time.Hour)
 	if err := w.rstate.Save(w.dir); err != nil {
 		w.f.warn(err.Error())
@@ -120,15 +126,18 @@ func (w *watcher) startReconcile(ctx context.Context) {
 		return
 	}
 	k := w.t.Known()
-	from, err := watch.From(w.rstate.Mark, k, time.Local)
+	loc := w.t.JIDLocation()
+	from, err := watch.From(w.rstate.Mark, k, loc)
 	if err != nil {
 		return
 	}
+	rec := *w.rec // the jids' zone as known now: the loop may learn more
+	rec.Loc = loc
 	w.reconciling = true
 	began := w.f.now()
 	go func() {
 		n := 0
-		err := w.rec.Jobs(ctx, from, k, func(f watch.Found) { n++; w.do(ctx, func() { w.reconciled(f) }) })
+		err := rec.Jobs(ctx, from, k, func(f watch.Found) { n++; w.do(ctx, func() { w.reconciled(f) }) })
 		w.do(ctx, func() { w.reconcileDone(ctx, began, n, err) })
 	}()
 	if w.verbose {

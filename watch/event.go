@@ -99,6 +99,7 @@ func isJID(s string) bool {
 // header is what the tracker reads of an event's data.
 type header struct {
 	Fun, ID, JID, Schedule, Cmd string
+	Stamp                       string // _stamp: when the master fired it, UTC
 	Minions                     []string
 	PID                         string // raw JSON; "" when absent
 	PeerID                      bool   // __peer_id is there
@@ -126,6 +127,8 @@ func readHeader(data []byte) (header, bool) {
 			h.Schedule = v.String()
 		case "cmd":
 			h.Cmd = v.String()
+		case "_stamp":
+			h.Stamp = v.String()
 		case "pid":
 			h.PID = v.Raw
 		case "__peer_id":

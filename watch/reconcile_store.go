@@ -24,6 +24,9 @@ type ReconcileState struct {
 	// Missing: the digested jobs whose digest named minions that have
 	// not returned since, with them (their late returns are looked for).
 	Missing map[string][]string `json:"missing,omitempty"`
+	// JIDUTC: the master writes its jids in UTC (utc_jid: True), as its
+	// /new events showed; nil until one did (jidzone.go).
+	JIDUTC *bool `json:"jid_utc,omitempty"`
 }
 
 // Went records a job's digest; other digests (groups, expect reports)

@@ -213,12 +213,14 @@ func TestReconcileStateSaveLoad(t *testing.T) {
 	s.Went("group-123", t0)
 	s.Went(jid2, t0.Add(-48*time.Hour))
 	s.Missing = map[string][]string{jid1: {"m2"}, jid2: {"m2"}}
+	utc := true
+	s.JIDUTC = &utc
 	s.Prune(t0, 24*time.Hour)
 	if err := s.Save(dir); err != nil {
 		t.Fatal(err)
 	}
 	back, err := LoadReconcile(dir)
-	if err != nil || !back.Mark.Equal(t0) || len(back.Digested) != 1 || back.Digested[jid1].IsZero() || len(back.Missing) != 1 || back.Missing[jid1][0] != "m2" {
+	if err != nil || !back.Mark.Equal(t0) || len(back.Digested) != 1 || back.Digested[jid1].IsZero() || len(back.Missing) != 1 || back.Missing[jid1][0] != "m2" || back.JIDUTC == nil || !*back.JIDUTC {
 		t.Errorf("read back %+v %v: want the mark and %s only, with its missing minion", back, err, jid1)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "reconcile.json"), []byte("{"), 0o600); err != nil {

@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -28,6 +27,9 @@ type Options struct {
 	Remember time.Duration
 	// Input: how returns are read (state functions, rules, bounds).
 	Input filter.Options
+	// Local is the master's local zone, in which it writes its jids
+	// unless utc_jid: True (jidzone.go); nil: UTC.
+	Local *time.Location
 	// Scheduled hears each scheduled return (its minion, its schedule,
 	// when it came), whatever its function: the dead-man rules' clock.
 	Scheduled func(minion, schedule string, at time.Time)
@@ -58,6 +60,8 @@ type Tracker struct {
 	lastOut time.Time            // when the last group digest went
 	sched   map[string]schedSeen // minion, schedule, pid: seen (multi-master)
 	asks    []Ask                // jobs held to ask their minions (findjob.go)
+	// jidUTC: the jids are UTC (utc_jid), once zoneKnown (jidzone.go)
+	jidUTC, zoneKnown bool
 }
 
 // job is an announced state job in flight.
@@ -135,6 +139,7 @@ func (t *Tracker) Handle(ev Event, now time.Time) (keep bool, due []Digest) {
 
 // announce starts a job from its /new, if it is a state run.
 func (t *Tracker) announce(ti tagInfo, h header, now time.Time) (bool, []Digest) {
+	t.learnZone(ti.jid, h.Stamp)
 	if !slices.Contains(t.o.Input.StateFuns, h.Fun) || t.done[ti.jid] != nil {
 		return false, nil
 	}
@@ -265,12 +270,6 @@ func (t *Tracker) collect(ti tagInfo, h header, ev Event, now time.Time) (bool, 
 	}
 	t.group.seen[k] = readJudged(t.group.e, ev)
 	return true, nil
-}
-
-// read judges one return; a return filter cannot read is its own
-// input error in the verdict, which mails it.
-func read(e *filter.Evaluator, ev Event) {
-	_ = e.Read(bytes.NewReader(ev.Data), ev.Tag)
 }
 
 // finish makes a job's digest, naming who did not return, and moves

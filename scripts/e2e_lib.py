@@ -141,6 +141,12 @@ user: {user}
 log_file: {self.local}/minion.log
 """)
 
+    @staticmethod
+    def syndic_master_config(upper):
+        """The lines of a syndic node's master config that point its
+        salt-syndic at upper's master."""
+        return f"syndic_master: {upper.host}\nsyndic_master_port: {upper.ret}\n"
+
     def bin(self, name):
         return os.path.join(self.venv, "bin", name)
 
@@ -176,21 +182,43 @@ log_file: {self.local}/minion.log
                 for n in subdirs + files:
                     os.chown(os.path.join(d, n), pw.pw_uid, pw.pw_gid)
 
-    def start_minion(self, mid):
+    def start_minion(self, mid, masters=None):
+        """A minion of this master; with masters (a list of "host:port"
+        of ret ports), a minion of each of them (hot-hot multi-master)."""
         d = os.path.join(self.root, mid)
         os.makedirs(d, exist_ok=True)
+        if masters:
+            master = "master:\n" + "".join(f"  - {m}\n" for m in masters)
+        else:
+            master = f"master: {self.host}\nmaster_port: {self.ret}\npublish_port: {self.pub}\n"
         with open(os.path.join(d, "minion"), "w") as f:
             f.write(f"""id: {mid}
 root_dir: {d}
-master: {self.host}
-master_port: {self.ret}
-publish_port: {self.pub}
-user: {getpass.getuser()}
+{master}user: {getpass.getuser()}
 log_file: {d}/minion.log
 acceptance_wait_time: 1
 random_reauth_delay: 0
 """)
         self.start(mid, [self.bin("salt-minion"), "-c", d])
+
+    def start_syndic(self, sid, upper):
+        """salt-syndic beside this master, relaying it to upper (a Salt
+        whose master has order_masters: True). This master must have
+        been configured with syndic_master_config(upper). The syndic
+        reads the master's config and, for its own id and keys, a minion
+        file in the same directory."""
+        d = os.path.join(self.root, "syndic")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(self.conf, "minion"), "w") as f:
+            f.write(f"""id: {sid}
+root_dir: {d}
+publish_port: {upper.pub}
+syndic_log_file: {d}/syndic.log
+log_level_logfile: info
+acceptance_wait_time: 1
+random_reauth_delay: 0
+""")
+        self.start("syndic", [self.bin("salt-syndic"), "-c", self.conf], user=self.master_user)
 
     def stop(self, name, sig=signal.SIGTERM):
         p = self.procs.pop(name)

@@ -53,6 +53,7 @@ type Found struct {
 	Job     ListedJob
 	Lookup  []byte
 	Started time.Time
+	Relays  []string // the master's syndics (relays.go)
 }
 
 // Timed is an event and the time the journal keeps it under.
@@ -100,6 +101,11 @@ func (t *Tracker) Reconcile(f Found, now time.Time) ([]Timed, []Digest, error) {
 	if d == nil && j == nil {
 		data, _ := json.Marshal(map[string]any{"jid": jid, "fun": f.Job.Function, "arg": f.Job.Arguments, "minions": expected})
 		take(Event{Tag: "salt/job/" + jid + "/new", Data: data}, f.Started)
+	}
+	if d == nil {
+		for _, ev := range relayTallies(jid, f.Relays, expected, rets) {
+			take(ev, now)
+		}
 	}
 	for _, m := range expected {
 		if r, ok := rets[m]; ok {

@@ -101,6 +101,7 @@ const maxLateLookups = 50
 // may have come while no watch listened. A job whose lookup fails is
 // said and skipped: the others still count.
 func (r *Reconciler) Jobs(ctx context.Context, from time.Time, k Known, found func(Found)) error {
+	found = r.withRelays(ctx, found)
 	if err := r.listed(ctx, from, k, found); err != nil {
 		return err
 	}

@@ -143,7 +143,9 @@ func fakeSaltRun(t *testing.T, version string) (string, string) {
 	args := filepath.Join(dir, "args")
 	list, _ := filepath.Abs(capture(version + "/watch/salt-run.jobs.list_jobs.json.out"))
 	look, _ := filepath.Abs(capture(version + "/watch/salt-run.jobs.lookup_jid.missing.json.out"))
-	script := "#!/bin/sh\necho \"$*\" >> " + args + "\ncase \"$3\" in\njobs.list_jobs) cat " + list + ";;\njobs.lookup_jid) cat " + look + ";;\n*) echo unknown >&2; exit 1;;\nesac\n"
+	syndics, _ := filepath.Abs(topoFile(strings.TrimPrefix(version, "salt-"), "two_masters-a.cache.list.syndics.json.out"))
+	script := "#!/bin/sh\necho \"$*\" >> " + args + "\ncase \"$3\" in\njobs.list_jobs) cat " + list + ";;\njobs.lookup_jid) cat " + look +
+		";;\ncache.list) cat " + syndics + ";;\n*) echo unknown >&2; exit 1;;\nesac\n"
 	bin := filepath.Join(dir, "salt-run")
 	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
@@ -163,7 +165,9 @@ func TestReconcilerJobs(t *testing.T) {
 		t.Fatalf("found %+v", got)
 	}
 	calls, _ := os.ReadFile(args)
-	want := "-c /conf jobs.list_jobs search_function=state.* start_time=2026-11-30 17:00:00 --out=json\n-c /conf jobs.lookup_jid 20261130170219500522 missing=True --out=json\n"
+	// the master's syndics are asked once a job is found (relays.go)
+	want := "-c /conf jobs.list_jobs search_function=state.* start_time=2026-11-30 17:00:00 --out=json\n-c /conf jobs.lookup_jid 20261130170219500522 missing=True --out=json\n" +
+		"-c /conf cache.list syndics --out=json\n"
 	if string(calls) != want {
 		t.Errorf("salt-run called as\n%s want\n%s", calls, want)
 	}
@@ -182,7 +186,8 @@ func TestReconcilerJobs(t *testing.T) {
 	_ = r.Jobs(context.Background(), from, missing, func(f Found) { got = append(got, f) })
 	calls, _ = os.ReadFile(args)
 	want = "-c /conf jobs.list_jobs search_function=state.* start_time=2026-11-30 17:00:00 --out=json\n" +
-		"-c /conf jobs.lookup_jid 20261130170219500522 missing=True --out=json\n-c /conf jobs.lookup_jid " + older + " missing=True --out=json\n"
+		"-c /conf jobs.lookup_jid 20261130170219500522 missing=True --out=json\n-c /conf cache.list syndics --out=json\n" +
+		"-c /conf jobs.lookup_jid " + older + " missing=True --out=json\n"
 	if len(got) != 2 || got[0].Job.JID != "20261130170219500522" || got[1].Job.JID != older || string(calls) != want {
 		t.Errorf("found %d jobs; salt-run called as\n%s want\n%s", len(got), calls, want)
 	}

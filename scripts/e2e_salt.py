@@ -253,7 +253,15 @@ def run_scenarios(saltmail, mp, salt, root):
         def done():
             started, ended = len(invocations(root, "start")), len(invocations(root, "done"))
             return started >= total and ended == started
-        wait_for(f"{total} reactor runs of saltmail", done, timeout=90)
+        def seen():
+            log = os.path.join(root, "master.log")
+            tail = open(log, errors="replace").read().splitlines()[-30:] if os.path.exists(log) else []
+            return (f"started {len(invocations(root, 'start'))}, ended {len(invocations(root, 'done'))}; "
+                    "master.log's tail:\n" + "\n".join(tail))
+        # each run is a runner job in Salt's reactor pool: on a loaded
+        # machine one takes seconds, so the deadline is wide; the count
+        # below still fails a run too many
+        wait_for(f"{total} reactor runs of saltmail", done, timeout=240, detail=seen)
         if len(invocations(root, "start")) != total:
             fail(f"the reactor ran saltmail {len(invocations(root, 'start'))} times, want {total}")
 

@@ -49,8 +49,9 @@ exact, so a mail that comes late fails the next scenario.
     return each: one digest; watch's RSS and CPU, the master's CPU and the
     time from the last return fired to the mail are printed; with
     E2E_WATCH_REACTOR=N, N returns through the reactor example (one
-    saltmail per return) on a master of its own, and the same N through
-    watch, side by side.
+    saltmail per return, examples/master.d as it is) on a master of its
+    own, every return reaching a saltmail run that ends well, and the
+    same N through watch, side by side.
 
 Scenarios may be named on the command line to run only those.
 """
@@ -64,6 +65,7 @@ import sys
 import tempfile
 import time
 import datetime
+import base64
 
 from e2e_lib import Mailpit, Salt, wait_for
 
@@ -139,11 +141,11 @@ class Box:
     def text(self, m):
         return self.mp.api(f"/api/v1/message/{m['ID']}")["Text"]
 
-    def expect(self, n, what, timeout, quiet=QUIET):
+    def expect(self, n, what, timeout, quiet=QUIET, detail=None):
         want = self.seen + n
         if n:
             wait_for(what, lambda: self.mp.count() >= want, timeout=timeout,
-                     detail=lambda: f"mails so far: {[m['Subject'] for m in self.all()]}")
+                     detail=detail or (lambda: f"mails so far: {[m['Subject'] for m in self.all()]}"))
         time.sleep(quiet)
         got = self.all()
         if len(got) != want:
@@ -153,12 +155,13 @@ class Box:
         return new
 
 
-def wait_until(check, timeout):
+def wait_until(check, timeout, every=0.1):
+    """Polls check() every `every` seconds: whether it came true within timeout."""
     end = time.monotonic() + timeout
     while not check():
         if time.monotonic() > end:
             return False
-        time.sleep(0.1)
+        time.sleep(every)
     return True
 
 
@@ -852,7 +855,9 @@ def scale(env):
         reactor(env, env.reactor_n)
 
 
-REACTOR_SLS_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "reactor", "saltmail.sls")
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+REACTOR_SLS_SRC = os.path.join(EXAMPLES, "reactor", "saltmail.sls")
+REACTOR_CONF_SRC = os.path.join(EXAMPLES, "master.d", "saltmail.conf")
 
 
 def reactor(env, n):
@@ -876,11 +881,24 @@ smtp:
   port: {env.mp.smtp}
   tls: none
 """)
-    text = open(REACTOR_SLS_SRC).read().replace("/usr/local/bin/saltmail", env.saltmail).replace("/etc/salt/saltmail.yaml", config)
+    # the reactor runs a wrapper that keeps each run's input, exit code
+    # and stderr: a missing mail then says whether Salt's reactor never
+    # started saltmail for that return, or saltmail ran and mailed nothing
+    runs = os.path.join(root, "runs")
+    os.makedirs(runs)
+    wrapper = os.path.join(root, "saltmail-logged")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nn=$$\ncat > {runs}/$n.in\necho "start $n" >> {runs}/log\n'
+                f'{env.saltmail} "$@" < {runs}/$n.in 2> {runs}/$n.err\nrc=$?\n'
+                f'echo "done $n $rc" >> {runs}/log\nexit $rc\n')
+    os.chmod(wrapper, 0o755)
+    text = open(REACTOR_SLS_SRC).read().replace("/usr/local/bin/saltmail", wrapper).replace("/etc/salt/saltmail.yaml", config)
     with open(os.path.join(root, "reactor", "saltmail.sls"), "w") as f:
         f.write(text)
-    salt = Salt(env.salt.venv, root, host=REACTOR_HOST,
-                extra_master_config=f"reactor:\n  - 'salt/job/*/ret/*':\n    - {root}/reactor/saltmail.sls\n")
+    salt = Salt(env.salt.venv, root, host=REACTOR_HOST)
+    # the example's master.d file as it is (its one reactor worker too)
+    with open(os.path.join(salt.conf, "master.d", "saltmail.conf"), "w") as f:
+        f.write(open(REACTOR_CONF_SRC).read().replace("/srv/reactor/saltmail.sls", f"{root}/reactor/saltmail.sls"))
     env.others.append(salt)
     salt.start_master()
     fire = Fire(salt)
@@ -902,8 +920,20 @@ smtp:
         cpu0 = cpu_seconds(master)
         jid = fire.jid()
         r = fire.call(scale=scale_spec(jid, n))
-        mails = env.box.expect(failed + changed, f"the reactor's {failed + changed} mails of {n} returns", 60 + n)
+        mails = env.box.expect(failed + changed, f"the reactor's {failed + changed} mails of {n} returns", 60 + n,
+                               detail=lambda: reactor_runs(runs, n))
         wall = max(created(m) for m in mails) - r["at"]
+        # every return, clean ones too, reached a saltmail run that ended well:
+        # Salt's reactor drops none with the example's one worker
+        sims = {f"sim-{i:05d}" for i in range(n)}
+
+        def all_ran():
+            started, ended = reactor_run_ids(runs)
+            return sims <= set(started.values()) and len(ended) == len(started)
+
+        wait_for("a saltmail run for each return", all_ran, timeout=120, detail=lambda: reactor_runs(runs, n))
+        if any(rc != "0" for rc in reactor_run_ids(runs)[1].values()):
+            fail(reactor_runs(runs, n))
         cpu = cpu_seconds(master) - cpu0
         nfailed = sum(": 1 failed" in m["Subject"] for m in mails)
         nchanged = sum(": 1 changed" in m["Subject"] for m in mails)
@@ -927,6 +957,32 @@ smtp:
     env.figures.append(f"scale, watch: {n} returns: 1 mail, {latency:.1f}s after the last return "
                        f"(of which {SETTLE}s settle); CPU: master {cpu_m:.1f}s, watch + event command {cpu_w:.1f}s")
     log(f"{env.version}: {env.figures[-1]}")
+
+
+def reactor_run_ids(runs):
+    """The runs of saltmail the reactor started, as {pid: minion id of
+    the return it was given}, and {pid: exit code} of those that ended."""
+    path = os.path.join(runs, "log")
+    log_lines = open(path).read().splitlines() if os.path.exists(path) else []
+    started = {}
+    for pid in (l.split()[1] for l in log_lines if l.startswith("start ")):
+        try:
+            started[pid] = json.loads(base64.b64decode(open(os.path.join(runs, pid + ".in"), "rb").read())).get("id")
+        except (OSError, ValueError):
+            started[pid] = None
+    return started, {l.split()[1]: l.split()[2] for l in log_lines if l.startswith("done ")}
+
+
+def reactor_runs(runs, n):
+    """What the reactor's saltmail runs did: how many started and ended,
+    the simulated minions no run was started for, and the runs that
+    exited non-zero, with their stderr."""
+    started, ended = reactor_run_ids(runs)
+    missing = {f"sim-{i:05d}" for i in range(n)} - set(started.values())
+    bad = {pid: open(os.path.join(runs, pid + ".err"), errors="replace").read()[-500:]
+           for pid, rc in ended.items() if rc != "0"}
+    return (f"reactor: {len(started)} saltmail runs started, {len(ended)} ended; "
+            f"no run for {sorted(missing)}; non-zero exits: {bad}")
 
 
 SCENARIOS = [

@@ -58,7 +58,7 @@ import time
 
 import e2e_watch
 from e2e_lib import Mailpit, Salt, wait_for
-from e2e_watch import Box, Fire, Watch, ready, salt_version
+from e2e_watch import Box, Fire, Watch, ready, salt_version, wait_until
 
 MOM_HOST, SYNDIC_HOST, A_HOST, B_HOST = "127.0.0.7", "127.0.0.8", "127.0.0.9", "127.0.0.10"
 SYNDIC_ID = "syn1"
@@ -434,7 +434,8 @@ def two_masters_scenarios(env, topo, a, b):
                   lacks=("did not return",))
         # what makes this a test of the multi-master case: B got it too
         on_b = []
-        if not wait_until(lambda: on_b.extend(highstate_jids(b) - before) or on_b, 30):
+        # each poll runs salt-run: once a second
+        if not wait_until(lambda: on_b.extend(highstate_jids(b) - before) or on_b, 30, every=1):
             fail("the scheduled highstate's return never reached master B's job cache")
         log(f"{env.version}: the scheduled return reached B too, under jid {sorted(on_b)}")
     finally:
@@ -456,15 +457,6 @@ def listed_jids(salt, fun):
         return set()
 
 
-def wait_until(check, timeout):
-    end = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > end:
-            return False
-        time.sleep(1)
-    return True
-
-
 class Env:
     def __init__(self, saltmail, mp, venv, root, version):
         self.saltmail, self.mp, self.venv, self.root, self.version = saltmail, mp, venv, root, version
@@ -481,6 +473,9 @@ SCENARIOS = [("syndic", syndic), ("two_masters", two_masters)]
 
 
 def main():
+    # run in the background by scripts/test, which stops it with SIGTERM:
+    # SystemExit runs the cleanup below, which stops the Salt daemons
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e: terminated"))
     saltmail, mailpit_bin, venv = sys.argv[1], sys.argv[2], sys.argv[3]
     only = set(sys.argv[4:])
     unknown = only - {n for n, _ in SCENARIOS}

@@ -138,6 +138,9 @@ SCENARIOS = [("still_running_and_down", still_running_and_down), ("not_running",
 
 
 def main():
+    # run in the background by scripts/test, which stops it with SIGTERM:
+    # SystemExit runs the cleanup below, which stops the Salt daemons
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e: terminated"))
     saltmail, mailpit_bin, venv = sys.argv[1], sys.argv[2], sys.argv[3]
     version = salt_version(venv)
     root = tempfile.mkdtemp(prefix="saltmail-watch-findjob-")

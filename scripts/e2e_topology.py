@@ -58,7 +58,7 @@ import time
 
 import e2e_watch
 from e2e_lib import Mailpit, Salt, wait_for
-from e2e_watch import Box, Fire, Watch, ready, salt_version, wait_until
+from e2e_watch import Box, Fire, Watch, ready, salt_version, wait_until, write_config
 
 MOM_HOST, SYNDIC_HOST, A_HOST, B_HOST = "127.0.0.7", "127.0.0.8", "127.0.0.9", "127.0.0.10"
 SYNDIC_ID = "syn1"
@@ -69,25 +69,13 @@ JOB_TIMEOUT, GROUP_WAIT, GROUP_INTERVAL = 60, 5, 2
 QUIET = 5  # how long nothing more may arrive after an expected mail
 TO = "topology@example.com"
 
-SLS = {
-    "top.sls": "base:\n  '*':\n    - e2e_t_mixed\n",
-    "e2e_t_mixed.sls": """e2e_t_changes:
-  test.succeed_with_changes:
-    - name: a change on {{ grains['id'] }}
-
-e2e_t_fails:
-  test.fail_without_changes:
-    - name: a failure on {{ grains['id'] }}
-""",
-    "e2e_t_clean.sls": """e2e_t_clean:
-  test.succeed_without_changes:
-    - name: nothing to do on {{ grains['id'] }}
-""",
-    "e2e_t_fail.sls": """e2e_t_fail:
+# the highstate (one failing and one changing state a minion) and the
+# clean job are e2e_watch's; the failure below the syndic is this run's
+SLS = {name: e2e_watch.SLS[name] for name in ("top.sls", "e2e_w_mixed.sls", "e2e_w_clean.sls")}
+SLS["e2e_t_fail.sls"] = """e2e_t_fail:
   test.fail_without_changes:
     - name: a failure below the syndic on {{ grains['id'] }}
-""",
-}
+"""
 
 
 def fail(msg):
@@ -208,24 +196,7 @@ class Topology:
 
     def start_watch(self, salt):
         config = os.path.join(self.root, "saltmail.yaml")
-        event_command = f"{salt.bin('salt-run')} -c {salt.conf} state.event '(salt/job/|syndic/).*' pretty=False"
-        with open(config, "w") as f:
-            f.write(f"""to: [{TO}]
-from: saltmail@example.com
-repeat_interval: 0s
-send_resolved: false
-spool_dir: {self.root}/spool
-state_dir: {self.root}/state
-smtp:
-  host: 127.0.0.1
-  port: {self.env.mp.smtp}
-  tls: none
-watch:
-  event_command: "{event_command}"
-  job_timeout: {JOB_TIMEOUT}s
-  group_wait: {GROUP_WAIT}s
-  group_interval: {GROUP_INTERVAL}s
-""")
+        write_config(config, self.root, self.env.mp.smtp, TO, salt, JOB_TIMEOUT, GROUP_WAIT, GROUP_INTERVAL)
         self.fire = Fire(salt)
         self.watch = Watch(self.env.saltmail, config, self.root)
         self.watch.start()
@@ -330,7 +301,7 @@ def syndic_scenarios(env, topo, mom, low, minions):
     # master of masters names no minion: they have no key there): the
     # clean job's digest is done, with no mail
     async_job(mom, "*", "test.ping")
-    jid = async_job(mom, "-L", ",".join(minions), "state.apply", "e2e_t_clean")
+    jid = async_job(mom, "-L", ",".join(minions), "state.apply", "e2e_w_clean")
     wait_for("the clean job's digest on the master of masters (no mail)", lambda: topo.watch.digested(jid),
              timeout=JOB_TIMEOUT + 30, detail=topo.watch.tail)
     if sorted(lookup(mom, jid)) != minions:
@@ -419,7 +390,7 @@ def two_masters_scenarios(env, topo, a, b):
     # it is a barrier: once its digest is done, B's returns had time to
     # reach A's watch had they gone there
     answered(b, ["mm1"], "mm1", "state.highstate")
-    jid = async_job(a, "mm1", "state.apply", "e2e_t_clean")
+    jid = async_job(a, "mm1", "state.apply", "e2e_w_clean")
     wait_for("a clean job's digest on A (no mail)", lambda: topo.watch.digested(jid), timeout=JOB_TIMEOUT + 30,
              detail=topo.watch.tail)
     no_mail(env, "a highstate published on B, then a clean job on A")

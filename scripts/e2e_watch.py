@@ -307,6 +307,30 @@ def ready(watch, fire, what="watch"):
     fire.call(events=[ret(j, "watch-probe", one_state("probe", True, {})) for j in jids if heard(j)])
 
 
+def write_config(path, root, smtp_port, to, salt, job_timeout, group_wait, group_interval):
+    """saltmail's config for a watch of salt's master: its spool and state
+    under root, Mailpit on smtp_port, and the default event command given
+    -c for that master."""
+    event_command = f"{salt.bin('salt-run')} -c {salt.conf} state.event '(salt/job/|syndic/).*' pretty=False"
+    with open(path, "w") as f:
+        f.write(f"""to: [{to}]
+from: saltmail@example.com
+repeat_interval: 0s
+send_resolved: false
+spool_dir: {root}/spool
+state_dir: {root}/state
+smtp:
+  host: 127.0.0.1
+  port: {smtp_port}
+  tls: none
+watch:
+  event_command: "{event_command}"
+  job_timeout: {job_timeout}s
+  group_wait: {group_wait}s
+  group_interval: {group_interval}s
+""")
+
+
 def salt_version(venv):
     out = subprocess.run([os.path.join(venv, "bin", "salt"), "--version"], capture_output=True, text=True).stdout
     return out.strip()
@@ -374,25 +398,7 @@ class Env:
         for name, text in SLS.items():
             with open(os.path.join(srv, name), "w") as f:
                 f.write(text)
-        event_command = (f"{self.salt.bin('salt-run')} -c {self.salt.conf} "
-                         "state.event '(salt/job/|syndic/).*' pretty=False")
-        with open(self.config, "w") as f:
-            f.write(f"""to: [{TO}]
-from: saltmail@example.com
-repeat_interval: 0s
-send_resolved: false
-spool_dir: {self.root}/spool
-state_dir: {self.root}/state
-smtp:
-  host: 127.0.0.1
-  port: {self.mp.smtp}
-  tls: none
-watch:
-  event_command: "{event_command}"
-  job_timeout: {JOB_TIMEOUT}s
-  group_wait: {GROUP_WAIT}s
-  group_interval: {GROUP_INTERVAL}s
-""")
+        write_config(self.config, self.root, self.mp.smtp, TO, self.salt, JOB_TIMEOUT, GROUP_WAIT, GROUP_INTERVAL)
         # scenarios that need another job_timeout give --job-timeout,
         # which the flag sets over the file's
         self.watch.args = ["--job-timeout", f"{JOB_TIMEOUT}s"]

@@ -307,13 +307,11 @@ def ready(watch, fire, what="watch"):
     fire.call(events=[ret(j, "watch-probe", one_state("probe", True, {})) for j in jids if heard(j)])
 
 
-def write_config(path, root, smtp_port, to, salt, job_timeout, group_wait, group_interval):
-    """saltmail's config for a watch of salt's master: its spool and state
-    under root, Mailpit on smtp_port, and the default event command given
-    -c for that master."""
-    event_command = f"{salt.bin('salt-run')} -c {salt.conf} state.event '(salt/job/|syndic/).*' pretty=False"
-    with open(path, "w") as f:
-        f.write(f"""to: [{to}]
+def write_config(path, root, smtp_port, to, salt=None, job_timeout=0, group_wait=0, group_interval=0):
+    """saltmail's config: its spool and state under root, Mailpit on
+    smtp_port; with salt, a watch of that master with the default event
+    command given -c for it."""
+    text = f"""to: [{to}]
 from: saltmail@example.com
 repeat_interval: 0s
 send_resolved: false
@@ -323,12 +321,17 @@ smtp:
   host: 127.0.0.1
   port: {smtp_port}
   tls: none
-watch:
+"""
+    if salt:
+        event_command = f"{salt.bin('salt-run')} -c {salt.conf} state.event '(salt/job/|syndic/).*' pretty=False"
+        text += f"""watch:
   event_command: "{event_command}"
   job_timeout: {job_timeout}s
   group_wait: {group_wait}s
   group_interval: {group_interval}s
-""")
+"""
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def salt_version(venv):
@@ -875,18 +878,7 @@ def reactor(env, n):
     root = os.path.join(env.root, "reactor")
     os.makedirs(os.path.join(root, "reactor"))
     config = os.path.join(root, "saltmail.yaml")
-    with open(config, "w") as f:
-        f.write(f"""to: [reactor@example.com]
-from: saltmail@example.com
-repeat_interval: 0s
-send_resolved: false
-spool_dir: {root}/spool
-state_dir: {root}/state
-smtp:
-  host: 127.0.0.1
-  port: {env.mp.smtp}
-  tls: none
-""")
+    write_config(config, root, env.mp.smtp, "reactor@example.com")
     # the reactor runs a wrapper that keeps each run's input, exit code
     # and stderr: a missing mail then says whether Salt's reactor never
     # started saltmail for that return, or saltmail ran and mailed nothing

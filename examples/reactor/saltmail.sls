@@ -15,6 +15,12 @@
     No loop: runner.salt.cmd runs cmd.run on the master itself, which
     fires salt/run/... events, never salt/job/*/ret/*.
 
+    One try (--retry-attempts 1): the master's one reactor worker
+    (master.d/saltmail.conf says why) runs these one after another, so
+    a run must not hold it for a minute of retries while the server is
+    down; what is not delivered is spooled, and the flush (cron or
+    timer) sends it.
+
     No --smtp-* flags here: delivery settings come from the config file
     (or SALTMAIL_* in the master's environment), so one file serves
     every master. -#}
@@ -27,7 +33,7 @@ saltmail_report:
   runner.salt.cmd:
     - args:
       - fun: cmd.run
-      - cmd: /usr/local/bin/saltmail --config /etc/salt/saltmail.yaml --base64
+      - cmd: /usr/local/bin/saltmail --config /etc/salt/saltmail.yaml --base64 --retry-attempts 1
       - stdin: {{ data | json | base64_encode }}
       - python_shell: False
 {%- endif %}

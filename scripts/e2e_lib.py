@@ -5,6 +5,7 @@ import getpass
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,23 @@ def free_port(host="127.0.0.1"):
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def stop_on_sigterm():
+    """scripts/test runs some suites in the background and stops them with
+    SIGTERM: as SystemExit, it runs their cleanup, which stops the Salt
+    daemons they started."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e: terminated"))
+
+
+def finish(mp, root):
+    """A run's last cleanup: Mailpit stopped, and root removed, or kept
+    and named with KEEP_E2E."""
+    mp.stop()
+    if os.environ.get("KEEP_E2E"):
+        print("kept", root)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def wait_for(what, check, timeout=20.0, detail=None):

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 
-from e2e_lib import Mailpit, Salt, wait_for
+from e2e_lib import Mailpit, Salt, finish, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE_KEYS = {"name", "changes", "result", "comment", "__sls__", "__run_num__", "start_time", "duration", "__id__"}
@@ -130,11 +130,7 @@ def main():
         print(f"e2e salt ({version}): reactor, CLI pipe, saltmail run and the cron example proven on a real master")
     finally:
         salt.stop_all()
-        mp.stop()
-        if os.environ.get("KEEP_E2E"):
-            print("kept", root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        finish(mp, root)
 
 
 def install(saltmail, mp, salt, root):

@@ -57,7 +57,7 @@ import tempfile
 import time
 
 import e2e_watch
-from e2e_lib import Mailpit, Salt, wait_for
+from e2e_lib import Mailpit, Salt, finish, stop_on_sigterm, wait_for
 from e2e_watch import Box, Fire, Watch, ready, salt_version, wait_until, write_config
 
 MOM_HOST, SYNDIC_HOST, A_HOST, B_HOST = "127.0.0.7", "127.0.0.8", "127.0.0.9", "127.0.0.10"
@@ -444,9 +444,7 @@ SCENARIOS = [("syndic", syndic), ("two_masters", two_masters)]
 
 
 def main():
-    # run in the background by scripts/test, which stops it with SIGTERM:
-    # SystemExit runs the cleanup below, which stops the Salt daemons
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e: terminated"))
+    stop_on_sigterm()  # scripts/test runs it in the background
     saltmail, mailpit_bin, venv = sys.argv[1], sys.argv[2], sys.argv[3]
     only = set(sys.argv[4:])
     unknown = only - {n for n, _ in SCENARIOS}
@@ -471,11 +469,7 @@ def main():
     finally:
         if env.topology:
             env.topology.close()
-        mp.stop()
-        if os.environ.get("KEEP_E2E"):
-            print("kept", root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        finish(mp, root)
 
 
 if __name__ == "__main__":

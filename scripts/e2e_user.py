@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 
-from e2e_lib import Mailpit, Salt, as_user, free_port, wait_for
+from e2e_lib import Mailpit, Salt, as_user, finish, free_port, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USER = "salt"
@@ -135,11 +135,7 @@ def main():
     finally:
         if salt:
             salt.stop_all(signal.SIGKILL)
-        mp.stop()
-        if os.environ.get("KEEP_E2E"):
-            print("kept", root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        finish(mp, root)
 
 
 def install(saltmail, mp, salt, root, password):

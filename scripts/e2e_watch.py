@@ -58,7 +58,6 @@ Scenarios may be named on the command line to run only those.
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -67,7 +66,7 @@ import time
 import datetime
 import base64
 
-from e2e_lib import Mailpit, Salt, wait_for
+from e2e_lib import Mailpit, Salt, finish, wait_for
 
 HOST, REACTOR_HOST = "127.0.0.5", "127.0.0.6"
 # job_timeout: long enough for a loaded CI machine (2 CPUs shared: a
@@ -367,11 +366,7 @@ def main():
             log(f"{version}: GAP: {g}")
     finally:
         env.close()
-        mp.stop()
-        if os.environ.get("KEEP_E2E"):
-            print("kept", root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        finish(mp, root)
 
 
 class Env:

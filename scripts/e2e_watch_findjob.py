@@ -24,14 +24,13 @@ Every expectation counts the new mails exactly (e2e_watch.Box).
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from e2e_lib import Mailpit, Salt, wait_for
+from e2e_lib import Mailpit, Salt, finish, stop_on_sigterm, wait_for
 from e2e_watch import GROUP_INTERVAL, GROUP_WAIT, Env, created, fail, log, salt_version
 
 HOST = "127.0.0.11"
@@ -138,9 +137,7 @@ SCENARIOS = [("still_running_and_down", still_running_and_down), ("not_running",
 
 
 def main():
-    # run in the background by scripts/test, which stops it with SIGTERM:
-    # SystemExit runs the cleanup below, which stops the Salt daemons
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e: terminated"))
+    stop_on_sigterm()  # scripts/test runs it in the background
     saltmail, mailpit_bin, venv = sys.argv[1], sys.argv[2], sys.argv[3]
     version = salt_version(venv)
     root = tempfile.mkdtemp(prefix="saltmail-watch-findjob-")
@@ -167,11 +164,7 @@ def main():
         log(f"{version}: find_job: every scenario passed in {time.monotonic() - started:.0f}s, {env.box.seen} mails")
     finally:
         env.close()
-        mp.stop()
-        if os.environ.get("KEEP_E2E"):
-            print("kept", root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        finish(mp, root)
 
 
 if __name__ == "__main__":
